@@ -1,0 +1,35 @@
+namespace NeuralOde;
+
+/// <summary>
+/// Declares an explicit Runge–Kutta scheme by its Butcher tableau. The NeuralOde source generator compiles the
+/// marked <c>static partial class</c> into an unrolled, batched tensor step (see <see cref="Stepping.RungeKuttaScheme"/>).
+/// </summary>
+/// <remarks>
+/// <para>The class holds the tableau as printed in the paper, as <c>static readonly</c> fields of any accessibility:</para>
+/// <list type="bullet">
+/// <item><c>double[] C</c>: all nodes, <c>C[0] == 0</c>.</item>
+/// <item><c>double[][] A</c>: jagged rows, row <c>i</c> has <c>i</c> entries (the first row is empty).</item>
+/// <item><c>double[] B</c>: weights of the propagated solution, of order <see cref="Order"/>.</item>
+/// <item><c>double[] BHat</c> (optional): weights of the embedded solution, of order <see cref="EmbeddedOrder"/>;
+/// without it the scheme supports fixed steps only.</item>
+/// <item><c>double[][] BTheta</c> (optional): dense output; row <c>i</c> lists the coefficients of
+/// θ¹, θ², … in the polynomial b<sub>i</sub>(θ), so that b<sub>i</sub>(1) = B[i].</item>
+/// </list>
+/// <para>Coefficients are C# constant expressions such as <c>3.0 / 32</c>. When an expression is rational
+/// arithmetic on integer-valued literals, the generator keeps the exact fraction and checks the order conditions
+/// exactly; otherwise it checks them to a tight tolerance. Integer division (<c>1 / 4</c>) is an error.</para>
+/// </remarks>
+/// <param name="name">The scheme's name, unique within a compilation and looked up case-insensitively.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ButcherTableauAttribute(string name) : Attribute
+{
+    /// <summary>Gets the scheme's name, for example <c>"RKF45"</c>.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Gets or sets the order of the propagated solution (the weights <c>B</c>). Required.</summary>
+    public int Order { get; set; }
+
+    /// <summary>Gets or sets the order of the embedded solution (the weights <c>BHat</c>). Required when
+    /// <c>BHat</c> is declared.</summary>
+    public int EmbeddedOrder { get; set; }
+}

@@ -1,0 +1,49 @@
+namespace NeuralOde.Stepping;
+
+/// <summary>
+/// The coefficients of an explicit Runge–Kutta scheme, as the generator read and checked them.
+/// </summary>
+/// <remarks>Indices are zero-based: <c>A[i][j]</c> is a<sub>i+1,j+1</sub> of the paper.</remarks>
+public sealed class ButcherTableau
+{
+    /// <summary>Creates the tableau metadata. Generated code calls this; arrays are copied.</summary>
+    /// <param name="c">The nodes, length s.</param>
+    /// <param name="a">The strictly lower-triangular matrix as jagged rows, row i of length i.</param>
+    /// <param name="b">The propagated weights, length s.</param>
+    /// <param name="bHat">The embedded weights, length s, or null.</param>
+    /// <param name="bTheta">Dense-output polynomials: row i holds the coefficients of θ¹, θ², … of bᵢ(θ); or null.</param>
+    public ButcherTableau(
+        IReadOnlyList<Coefficient> c,
+        IReadOnlyList<IReadOnlyList<Coefficient>> a,
+        IReadOnlyList<Coefficient> b,
+        IReadOnlyList<Coefficient>? bHat,
+        IReadOnlyList<IReadOnlyList<Coefficient>>? bTheta)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        C = [.. c];
+        A = [.. a.Select(static row => (IReadOnlyList<Coefficient>)[.. row])];
+        B = [.. b];
+        BHat = bHat is null ? null : [.. bHat];
+        BTheta = bTheta is null ? null : [.. bTheta.Select(static row => (IReadOnlyList<Coefficient>)[.. row])];
+    }
+
+    /// <summary>Gets the number of stages s.</summary>
+    public int Stages => C.Count;
+
+    /// <summary>Gets the nodes cᵢ, length s.</summary>
+    public IReadOnlyList<Coefficient> C { get; }
+
+    /// <summary>Gets the coefficients aᵢⱼ as jagged rows; row i has i entries.</summary>
+    public IReadOnlyList<IReadOnlyList<Coefficient>> A { get; }
+
+    /// <summary>Gets the weights of the propagated solution, length s.</summary>
+    public IReadOnlyList<Coefficient> B { get; }
+
+    /// <summary>Gets the weights of the embedded solution, length s, or null when the scheme has none.</summary>
+    public IReadOnlyList<Coefficient>? BHat { get; }
+
+    /// <summary>Gets the dense-output polynomials (row i: coefficients of θ¹, θ², … of bᵢ(θ)), or null.</summary>
+    public IReadOnlyList<IReadOnlyList<Coefficient>>? BTheta { get; }
+}

@@ -1,0 +1,80 @@
+using static TorchSharp.torch;
+
+namespace NeuralOde.Stepping;
+
+/// <summary>
+/// An explicit Runge–Kutta scheme compiled by the NeuralOde generator from a <see cref="ButcherTableauAttribute"/>
+/// declaration: one batched step with per-row step sizes, an embedded error estimate and optional dense output.
+/// </summary>
+/// <remarks>
+/// Instances are immutable singletons without per-call state, safe to share between threads. The generated
+/// subclass does arithmetic only; step-size control, masking and status live in the solvers.
+/// </remarks>
+public abstract class RungeKuttaScheme
+{
+    /// <summary>Gets the scheme's declared name, for example <c>"RKF45"</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Gets the number of stages s.</summary>
+    public abstract int Stages { get; }
+
+    /// <summary>Gets the order of the propagated solution.</summary>
+    public abstract int Order { get; }
+
+    /// <summary>Gets the order of the embedded solution, or null when the scheme has no embedded weights.</summary>
+    public abstract int? EmbeddedOrder { get; }
+
+    /// <summary>Gets whether the scheme has an embedded error estimate and so supports adaptive steps.</summary>
+    public bool HasErrorEstimate => EmbeddedOrder is not null;
+
+    /// <summary>Gets whether the last stage is evaluated at the new solution (first same as last): an accepted
+    /// step then yields the next step's first slope for free.</summary>
+    public abstract bool IsFsal { get; }
+
+    /// <summary>Gets whether the scheme declares a continuous extension (dense output) of its own.</summary>
+    public abstract bool HasDenseOutput { get; }
+
+    /// <summary>Gets the number of right-hand-side evaluations one step makes, given its first slope.</summary>
+    public int EvaluationsPerStep => Stages - 1;
+
+    /// <summary>Gets the tableau's coefficients as declared and checked.</summary>
+    public abstract ButcherTableau Tableau { get; }
+
+    /// <summary>
+    /// Takes one step of every row from <paramref name="t"/> to <paramref name="t"/> + <paramref name="dt"/>.
+    /// </summary>
+    /// <param name="f">The right-hand side; it is called <see cref="EvaluationsPerStep"/> times.</param>
+    /// <param name="t">Each row's time, <c>[B]</c>.</param>
+    /// <param name="dt">Each row's step (negative when integrating backwards), <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, ...]</c>.</param>
+    /// <param name="k1">The slope <c>f(t, y)</c>, <c>[B, ...]</c>; it is read, never modified.</param>
+    /// <returns>The new state, the error estimate, the FSAL slope and the scaled stages, owned by the caller.</returns>
+    public abstract RungeKuttaStep Step(StageFunction f, Tensor t, Tensor dt, Tensor y, Tensor k1);
+
+    /// <summary>
+    /// Evaluates the scheme's own continuous extension inside a step: <c>y(t + θ·dt) = y + Σ bᵢ(θ)·h·kᵢ</c>.
+    /// </summary>
+    /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
+    /// <param name="step">The step taken from <paramref name="y"/>.</param>
+    /// <param name="theta">The fraction of the step per row, <c>[B]</c>, normally in [0, 1].</param>
+    /// <returns>The interpolated state, <c>[B, ...]</c>.</returns>
+    /// <exception cref="NotSupportedException">The scheme declares no dense output (<see cref="HasDenseOutput"/> is false).</exception>
+    public virtual Tensor Interpolate(Tensor y, RungeKuttaStep step, Tensor theta) =>
+        throw new NotSupportedException($"The scheme '{Name}' declares no dense output; use Hermite interpolation.");
+
+    /// <summary>Returns the scheme's name.</summary>
+    /// <returns>The name.</returns>
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// Implemented by every generated scheme type, so that a scheme can be passed as a type argument
+/// (for example <c>Ode.Solve&lt;Fehlberg45.Method&gt;(…)</c>).
+/// </summary>
+/// <typeparam name="TSelf">The generated scheme type.</typeparam>
+public interface IRungeKuttaScheme<TSelf>
+    where TSelf : RungeKuttaScheme, IRungeKuttaScheme<TSelf>
+{
+    /// <summary>Gets the scheme's single instance.</summary>
+    static abstract TSelf Instance { get; }
+}
