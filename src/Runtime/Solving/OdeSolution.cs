@@ -1,0 +1,96 @@
+using static TorchSharp.torch;
+
+namespace NeuralOde.Solving;
+
+/// <summary>
+/// The result of a batched solve: final states, optional states at output times, and per-row status and
+/// statistics. It owns its tensors; dispose it (or move the tensors you keep) when done.
+/// </summary>
+public sealed class OdeSolution : IDisposable
+{
+    internal OdeSolution(Tensor y, Tensor t, Tensor? ts, Tensor? ys, Tensor status, SolverStats stats)
+    {
+        Y = y;
+        T = t;
+        Ts = ts;
+        Ys = ys;
+        Status = status;
+        Stats = stats;
+    }
+
+    /// <summary>Gets the state each row ended with, <c>[B, ...]</c>: at t1 on success, else the last accepted state.</summary>
+    public Tensor Y { get; }
+
+    /// <summary>Gets the time each row reached, <c>[B]</c> (t1 on success).</summary>
+    public Tensor T { get; }
+
+    /// <summary>Gets the requested output times, <c>[T]</c> or <c>[B, T]</c>, or null when none were requested.</summary>
+    public Tensor? Ts { get; }
+
+    /// <summary>Gets the states at the output times, <c>[B, T, ...]</c>, or null when none were requested. Entries a
+    /// failed row never reached are NaN.</summary>
+    public Tensor? Ys { get; }
+
+    /// <summary>Gets each row's <see cref="SolverStatus"/> code, <c>[B]</c> int64.</summary>
+    public Tensor Status { get; }
+
+    /// <summary>Gets the per-row statistics.</summary>
+    public SolverStats Stats { get; }
+
+    /// <summary>Gets each row's status as an array (copied from the device).</summary>
+    public SolverStatus[] Statuses =>
+        [.. Status.cpu().data<long>().ToArray().Select(static s => (SolverStatus)s)];
+
+    /// <summary>Gets whether every row ended in <see cref="SolverStatus.Success"/>.</summary>
+    public bool Succeeded => Status.eq(0L).all().item<bool>();
+
+    internal IEnumerable<Tensor> Tensors =>
+        new[] { Y, T, Ts, Ys, Status, Stats.FunctionEvaluations, Stats.AcceptedSteps, Stats.RejectedSteps }.OfType<Tensor>();
+
+    /// <summary>Disposes the solution's tensors.</summary>
+    public void Dispose()
+    {
+        foreach (var tensor in Tensors)
+        {
+            tensor.Dispose();
+        }
+    }
+}
+
+/// <summary>Per-row work counters of a solve. Evaluations are counted only for rows that were actually evaluated.</summary>
+public sealed class SolverStats : IDisposable
+{
+    internal SolverStats(Tensor evaluations, Tensor accepted, Tensor rejected, long calls)
+    {
+        FunctionEvaluations = evaluations;
+        AcceptedSteps = accepted;
+        RejectedSteps = rejected;
+        Calls = calls;
+    }
+
+    /// <summary>Gets how many times each row was evaluated by the dynamics, <c>[B]</c> int64.</summary>
+    public Tensor FunctionEvaluations { get; }
+
+    /// <summary>Gets each row's accepted steps, <c>[B]</c> int64.</summary>
+    public Tensor AcceptedSteps { get; }
+
+    /// <summary>Gets each row's rejected steps, <c>[B]</c> int64.</summary>
+    public Tensor RejectedSteps { get; }
+
+    /// <summary>Gets the number of batched calls of the dynamics (the NFE of a solver without per-row work).</summary>
+    public long Calls { get; }
+
+    /// <summary>Gets the total number of row evaluations (the sum of <see cref="FunctionEvaluations"/>).</summary>
+    public long RowEvaluations => FunctionEvaluations.sum().item<long>();
+
+    /// <summary>Gets the largest per-row evaluation count.</summary>
+    public long MaxFunctionEvaluations => FunctionEvaluations.max().item<long>();
+
+    /// <summary>Disposes the counters.</summary>
+    public void Dispose()
+    {
+        FunctionEvaluations.Dispose();
+        AcceptedSteps.Dispose();
+        RejectedSteps.Dispose();
+    }
+}
