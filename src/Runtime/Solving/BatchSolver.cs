@@ -194,6 +194,11 @@ internal sealed class BatchSolver : IDisposable
                 h0.mul(1e-3).clamp_min_(1e-6),
                 dMax.reciprocal().mul_(0.01).pow_(1.0 / (order + 1)));
             var h = h0.mul(100).minimum(h1).clamp_(options.DtMin, Math.Min(options.DtMax, span));
+            if (options.SharedStepSize)
+            {
+                h = h.min().expand(rows).contiguous();
+            }
+
             return h.mul_(direction);
         }
     }
@@ -255,7 +260,19 @@ internal sealed class BatchSolver : IDisposable
             {
                 var scale = ya.detach().abs().maximum(y1d.abs()).mul_(PerRow(Gather(rtol))).add_(PerRow(Gather(atol)));
                 errorNorm = RmsRows(step.Error!.detach().div(scale));
+                if (options.SharedStepSize)
+                {
+                    // One norm for the batch: the RMS over all elements of the running rows.
+                    var weight = active.to_type(dtype);
+                    var shared = errorNorm.square().mul_(weight).sum().div_(weight.sum().clamp_min_(1.0)).sqrt_();
+                    errorNorm = shared.expand(batch).contiguous();
+                }
+
                 finite = errorNorm.isfinite().logical_and_(RowsFinite(y1d));
+                if (options.SharedStepSize)
+                {
+                    finite = finite.logical_or(active.logical_not()).all().expand(batch).contiguous();
+                }
                 accept = errorNorm.le(1.0).logical_and_(finite).logical_and_(active);
             }
             else

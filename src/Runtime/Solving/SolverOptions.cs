@@ -66,6 +66,11 @@ public sealed record SolverOptions
     /// measured on CPU, gathering pays once 10–20 % of rows are done.</summary>
     public double CompactionThreshold { get; init; } = 0.8;
 
+    /// <summary>Gets whether all rows share one step size, as torchdiffeq does: the error norm is the RMS over every
+    /// element of the running rows and the whole batch accepts or rejects together. Default false (per-row steps);
+    /// useful for comparisons and when rows must stay on one time grid.</summary>
+    public bool SharedStepSize { get; init; }
+
     /// <summary>Gets the output times: <c>[T]</c> shared by all rows or <c>[B, T]</c> per row, monotone in the
     /// direction of integration and inside [t0, t1]; or null for the final state only.</summary>
     public Tensor? OutputTimes { get; init; }
