@@ -49,6 +49,8 @@ internal sealed class BatchSolver : IDisposable
     private Tensor? nextOutput;  // int64: index of the next output time not yet written
     private Tensor? ys;          // [B, T, ...]
 
+    private readonly IStepObserver? observer;
+
     private long calls;
     private int callsThisIteration;
 
@@ -60,8 +62,10 @@ internal sealed class BatchSolver : IDisposable
         double t1,
         SolverOptions options,
         double[]? fixedGrid,
-        Tensor? outputTimesRows)
+        Tensor? outputTimesRows,
+        IStepObserver? observer = null)
     {
+        this.observer = observer;
         this.scheme = scheme;
         this.dynamics = dynamics;
         this.options = options;
@@ -262,10 +266,19 @@ internal sealed class BatchSolver : IDisposable
                 errorNorm = RmsRows(step.Error!.detach().div(scale));
                 if (options.SharedStepSize)
                 {
-                    // One norm for the batch: the RMS over all elements of the running rows.
+                    // One norm for the batch: the RMS over all elements of the running rows (and of any channel an
+                    // observer integrates outside the state, such as an adjoint's parameter gradient).
                     var weight = active.to_type(dtype);
-                    var shared = errorNorm.square().mul_(weight).sum().div_(weight.sum().clamp_min_(1.0)).sqrt_();
-                    errorNorm = shared.expand(batch).contiguous();
+                    var perRow = ya.numel() / Math.Max(ya.shape[0], 1);
+                    var sumOfSquares = errorNorm.square().mul_(weight).sum().mul_(perRow);
+                    var count = weight.sum().mul_(perRow);
+                    if (observer?.ErrorContribution(new StepContext(index, ta, dta, ya, step, active)) is var (extraSquares, extraCount))
+                    {
+                        sumOfSquares = sumOfSquares.add(extraSquares.detach().to(dtype));
+                        count = count.add(extraCount);
+                    }
+
+                    errorNorm = sumOfSquares.div_(count.clamp_min_(1.0)).sqrt_().expand(batch).contiguous();
                 }
 
                 finite = errorNorm.isfinite().logical_and_(RowsFinite(y1d));
@@ -282,6 +295,8 @@ internal sealed class BatchSolver : IDisposable
                 accept = finite.logical_and(active);
             }
         }
+
+        observer?.Accepted(new StepContext(index, ta, dta, ya, step, active), accept);
 
         var acceptRows = PerRow(accept);
         var yNew = where(acceptRows, step.Y, ya);
@@ -540,4 +555,25 @@ internal sealed class BatchSolver : IDisposable
         field = null!;
         return taken;
     }
+}
+
+/// <summary>What a step observer sees of one step of the running rows.</summary>
+/// <param name="Index">The global row of each stepped row, <c>[Ba]</c>.</param>
+/// <param name="T">Each stepped row's time at the step's start, <c>[Ba]</c>.</param>
+/// <param name="Dt">Each stepped row's step, <c>[Ba]</c>.</param>
+/// <param name="Y">The state at the step's start, <c>[Ba, ...]</c>.</param>
+/// <param name="Step">The step's results, including the scaled stages.</param>
+/// <param name="Active">Which stepped rows are running, <c>[Ba]</c> (all of them when compacted).</param>
+internal sealed record StepContext(Tensor Index, Tensor T, Tensor Dt, Tensor Y, RungeKuttaStep Step, Tensor Active);
+
+/// <summary>Lets a caller integrate a quantity alongside the solve without putting it in the per-row state
+/// (the adjoint's parameter gradient, which is a sum over rows).</summary>
+internal interface IStepObserver
+{
+    /// <summary>With a shared step size, the observer's error as a sum of squared scaled errors and an element count,
+    /// added to the batch norm; null to add nothing.</summary>
+    (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context);
+
+    /// <summary>Called once the accept mask of the step is known, before the state moves on.</summary>
+    void Accepted(StepContext context, Tensor accept);
 }

@@ -65,7 +65,11 @@ public static class Ode
     /// <exception cref="ArgumentException">An argument is invalid (shape, dtype, device, tolerance, times).</exception>
     /// <exception cref="OdeSolverException">Rows failed and <see cref="SolverOptions.ThrowOnFailure"/> is set.</exception>
     /// <exception cref="InvalidOperationException">The dynamics returned a tensor of the wrong shape, dtype or device.</exception>
-    public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options = null)
+    public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options = null) =>
+        Solve(scheme, f, y0, t0, t1, options, observer: null);
+
+    // The entry point with an observer, for solvers built on this one (the adjoint).
+    internal static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options, IStepObserver? observer)
     {
         ArgumentNullException.ThrowIfNull(scheme);
         ArgumentNullException.ThrowIfNull(f);
@@ -77,7 +81,7 @@ public static class Ode
         using var scope = NewDisposeScope();
         var outputRows = OutputTimesPerRow(y0, t0, t1, options.OutputTimes);
         OdeSolution solution;
-        using (var solver = new BatchSolver(scheme, f, y0, t0, t1, options, grid, outputRows))
+        using (var solver = new BatchSolver(scheme, f, y0, t0, t1, options, grid, outputRows, observer))
         {
             solution = solver.Run(options.OutputTimes);
         }

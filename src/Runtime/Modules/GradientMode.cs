@@ -1,0 +1,14 @@
+namespace NeuralOde.Modules;
+
+/// <summary>How an <see cref="OdeBlock"/> computes gradients.</summary>
+public enum GradientMode
+{
+    /// <summary>Backpropagate through every operation of the solver: exact gradients of the discrete solve, memory
+    /// that grows with the number of steps.</summary>
+    Backprop,
+
+    /// <summary>The continuous adjoint: the forward solve records nothing, and the backward pass integrates the
+    /// adjoint system backwards in time with the same scheme. Memory does not grow with the number of steps;
+    /// gradients match the exact ones to the backward solve's tolerance.</summary>
+    Adjoint,
+}
