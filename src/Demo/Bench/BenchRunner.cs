@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using NeuralOde.Solving;
+using NeuralOde.Stepping;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Demo.Bench;
+
+/// <summary>One benchmark case: a problem solved with a scheme in one mode.</summary>
+internal sealed record BenchCase
+{
+    /// <summary>Gets the scheme.</summary>
+    public required RungeKuttaScheme Scheme { get; init; }
+
+    /// <summary>Gets the number of equal fixed steps, or null for an adaptive solve.</summary>
+    public int? FixedSteps { get; init; }
+
+    /// <summary>Gets the relative tolerance of adaptive solves.</summary>
+    public double RelativeTolerance { get; init; } = 1e-3;
+
+    /// <summary>Gets the absolute tolerance of adaptive solves.</summary>
+    public double AbsoluteTolerance { get; init; } = 1e-6;
+
+    /// <summary>Gets whether all rows share one step size (torchdiffeq's mode), as a baseline.</summary>
+    public bool SharedStep { get; init; }
+
+    /// <summary>Gets how finished rows are taken out of the work.</summary>
+    public CompactionMode Compaction { get; init; } = CompactionMode.Auto;
+
+    /// <summary>Gets the label of the mode: <c>fixed N</c>, <c>shared</c> or <c>per-row</c>.</summary>
+    public string Mode => FixedSteps is int n ? $"fixed {n}" : SharedStep ? "shared" : "per-row";
+
+    /// <summary>Builds the solver options for a problem's dynamics.</summary>
+    /// <param name="dynamics">The dynamics (their tolerance scale is applied).</param>
+    /// <returns>The options.</returns>
+    public SolverOptions Options(BenchDynamics dynamics)
+    {
+        if (FixedSteps is int steps)
+        {
+            return SolverOptions.FixedSteps(steps) with { Compaction = Compaction };
+        }
+
+        return SolverOptions.Adaptive(RelativeTolerance * dynamics.ToleranceScale, AbsoluteTolerance * dynamics.ToleranceScale) with
+        {
+            SharedStepSize = SharedStep,
+            Compaction = Compaction,
+        };
+    }
+}
+
+/// <summary>
+/// Runs benchmark cases: untimed warm-up solves (the first also records statistics, errors and the sequence of
+/// batch sizes the dynamics was called with), then timed solves interleaved with timed replays of the same
+/// dynamics evaluations alone (the floor).
+/// </summary>
+/// <param name="repeats">Timed solves (and floor replays); the median is reported.</param>
+/// <param name="warmup">Untimed solves before timing; at least one solve always runs untimed.</param>
+internal sealed class BenchRunner(int repeats, int warmup)
+{
+    /// <summary>Gets the number of timed repeats.</summary>
+    public int Repeats { get; } = repeats >= 1 ? repeats : throw new ArgumentOutOfRangeException(nameof(repeats), "At least one repeat is needed.");
+
+    /// <summary>Gets the number of untimed warm-up solves.</summary>
+    public int Warmup { get; } = warmup >= 0 ? warmup : throw new ArgumentOutOfRangeException(nameof(warmup), "Warm-up cannot be negative.");
+
+    /// <summary>Runs one case.</summary>
+    /// <param name="problem">The loaded problem (for the reference solution).</param>
+    /// <param name="dynamics">The problem's dynamics.</param>
+    /// <param name="benchCase">What to run.</param>
+    /// <returns>The measured result.</returns>
+    public BenchResult Run(BenchProblem problem, BenchDynamics dynamics, BenchCase benchCase)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(dynamics);
+        ArgumentNullException.ThrowIfNull(benchCase);
+        var options = benchCase.Options(dynamics);
+        var header = problem.Header;
+        var t0 = header.T0;
+        var t1 = header.T1;
+
+        using var noGrad = no_grad();
+
+        // Untimed: the probe solve records what the solve did and what the dynamics were called with.
+        var sizes = new List<long>();
+        Tensor Recording(Tensor t, Tensor y)
+        {
+            sizes.Add(y.size(0));
+            return dynamics.F(t, y);
+        }
+
+        Measured probe;
+        using (var scope = NewDisposeScope())
+        {
+            using var solution = Ode.Solve(benchCase.Scheme, Recording, dynamics.Y0, t0, t1, options);
+            probe = Measure(problem, dynamics, solution);
+        }
+
+        for (var i = 1; i < Warmup; i++)
+        {
+            using var scope = NewDisposeScope();
+            Ode.Solve(benchCase.Scheme, dynamics.F, dynamics.Y0, t0, t1, options).Dispose();
+        }
+
+        // The floor's inputs: the first n rows of the initial state for every batch size the solve used.
+        using var floorInputs = new FloorInputs(dynamics, sizes, t0);
+        floorInputs.Replay(); // warm the replay path too
+
+        var solveTimes = new double[Repeats];
+        var floorTimes = new double[Repeats];
+        for (var r = 0; r < Repeats; r++)
+        {
+            Collect();
+            var watch = Stopwatch.StartNew();
+            using (var scope = NewDisposeScope())
+            {
+                var solution = Ode.Solve(benchCase.Scheme, dynamics.F, dynamics.Y0, t0, t1, options);
+                watch.Stop();
+                solution.Dispose();
+            }
+
+            solveTimes[r] = watch.Elapsed.TotalMilliseconds;
+
+            Collect();
+            floorTimes[r] = floorInputs.Replay();
+        }
+
+        var solveMedian = Median(solveTimes);
+        var floorMedian = Median(floorTimes);
+        return new BenchResult
+        {
+            Problem = problem.Name,
+            Scheme = benchCase.Scheme.Name,
+            Mode = benchCase.Mode,
+            FixedSteps = benchCase.FixedSteps,
+            RelativeTolerance = benchCase.FixedSteps is null ? benchCase.RelativeTolerance : null,
+            AbsoluteTolerance = benchCase.FixedSteps is null ? benchCase.AbsoluteTolerance : null,
+            SharedStep = benchCase.SharedStep,
+            Compaction = benchCase.Compaction.ToString().ToLowerInvariant(),
+            DType = dynamics.DType == ScalarType.Float64 ? "float64" : "float32",
+            Rows = dynamics.Y0.shape[0],
+            StateWidth = dynamics.StateWidth,
+            SolverStateWidth = dynamics.Y0.shape[1],
+            Statuses = probe.Statuses,
+            Succeeded = probe.Statuses.Count == 1 && probe.Statuses.ContainsKey(nameof(SolverStatus.Success)),
+            WallMsMedian = solveMedian,
+            WallMs = solveTimes,
+            Nfe = probe.Calls,
+            RowEvaluations = probe.RowEvaluations,
+            MaxRowEvaluations = probe.MaxRowEvaluations,
+            AcceptedMean = probe.AcceptedMean,
+            AcceptedMax = probe.AcceptedMax,
+            RejectedMean = probe.RejectedMean,
+            RejectedMax = probe.RejectedMax,
+            ErrRelL2 = probe.ErrRelL2,
+            ErrMaxAbs = probe.ErrMaxAbs,
+            FloorEvaluations = sizes.Count,
+            FloorMsMedian = floorMedian,
+            FloorMs = floorTimes,
+            Overhead = floorMedian > 0 ? solveMedian / floorMedian : double.NaN,
+            Repeats = Repeats,
+            Warmup = Math.Max(1, Warmup),
+        };
+    }
+
+    /// <summary>Returns the median of a sample (the mean of the middle two for an even count).</summary>
+    /// <param name="values">The sample, not empty.</param>
+    /// <returns>The median.</returns>
+    public static double Median(IReadOnlyList<double> values)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(values.Count);
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>Computes the errors of a state against a reference, in float64 (PROBLEMS.md).</summary>
+    /// <param name="y">The computed state.</param>
+    /// <param name="reference">The reference.</param>
+    /// <returns><c>‖y − ref‖₂ / ‖ref‖₂</c> and <c>max |y − ref|</c>.</returns>
+    public static (double RelL2, double MaxAbs) Errors(Tensor y, Tensor reference)
+    {
+        using var scope = NewDisposeScope();
+        var diff = y.to(ScalarType.Float64).sub(reference.to(ScalarType.Float64));
+        var relL2 = diff.square().sum().sqrt().item<double>() / reference.to(ScalarType.Float64).square().sum().sqrt().item<double>();
+        var maxAbs = diff.abs().max().item<double>();
+        if (!diff.isfinite().all().item<bool>())
+        {
+            maxAbs = double.PositiveInfinity;
+            relL2 = double.PositiveInfinity;
+        }
+
+        return (relL2, maxAbs);
+    }
+
+    private static Measured Measure(BenchProblem problem, BenchDynamics dynamics, OdeSolution solution)
+    {
+        var stats = solution.Stats;
+        var (relL2, maxAbs) = Errors(dynamics.State(solution.Y), problem["ref_yT"]);
+        var statuses = solution.Statuses
+            .GroupBy(static s => s)
+            .OrderBy(static g => (long)g.Key)
+            .ToDictionary(static g => g.Key.ToString(), static g => (long)g.Count());
+        var accepted = stats.AcceptedSteps.to(ScalarType.Float64);
+        var rejected = stats.RejectedSteps.to(ScalarType.Float64);
+        return new Measured(
+            stats.Calls,
+            stats.RowEvaluations,
+            stats.MaxFunctionEvaluations,
+            accepted.mean().item<double>(),
+            stats.AcceptedSteps.max().item<long>(),
+            rejected.mean().item<double>(),
+            stats.RejectedSteps.max().item<long>(),
+            relL2,
+            maxAbs,
+            statuses);
+    }
+
+    private static void Collect()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    private sealed record Measured(
+        long Calls,
+        long RowEvaluations,
+        long MaxRowEvaluations,
+        double AcceptedMean,
+        long AcceptedMax,
+        double RejectedMean,
+        long RejectedMax,
+        double ErrRelL2,
+        double ErrMaxAbs,
+        Dictionary<string, long> Statuses);
+
+    // The dynamics evaluated alone, call for call with the solve's batch sizes (the first n rows of y0, t = t0).
+    private sealed class FloorInputs : IDisposable
+    {
+        private readonly BenchDynamics dynamics;
+        private readonly (Tensor T, Tensor Y)[] calls;
+        private readonly List<Tensor> owned = [];
+
+        public FloorInputs(BenchDynamics dynamics, IReadOnlyList<long> sizes, double t0)
+        {
+            this.dynamics = dynamics;
+            var bySize = new Dictionary<long, (Tensor, Tensor)>();
+            using var scope = NewDisposeScope();
+            calls = new (Tensor, Tensor)[sizes.Count];
+            for (var i = 0; i < sizes.Count; i++)
+            {
+                var n = sizes[i];
+                if (!bySize.TryGetValue(n, out var input))
+                {
+                    var y = dynamics.Y0.narrow(0, 0, n).contiguous().clone().DetachFromDisposeScope();
+                    var t = full(n, t0, dtype: dynamics.DType, device: dynamics.Y0.device).DetachFromDisposeScope();
+                    owned.Add(y);
+                    owned.Add(t);
+                    input = (t, y);
+                    bySize.Add(n, input);
+                }
+
+                calls[i] = input;
+            }
+        }
+
+        // Returns the milliseconds of one replay.
+        public double Replay()
+        {
+            var watch = Stopwatch.StartNew();
+            foreach (var (t, y) in calls)
+            {
+                using var scope = NewDisposeScope();
+                dynamics.F(t, y);
+            }
+
+            watch.Stop();
+            return watch.Elapsed.TotalMilliseconds;
+        }
+
+        public void Dispose()
+        {
+            foreach (var tensor in owned)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using NeuralOde.Demo.Bench;
+using NeuralOde.Demo.Cli;
+using NeuralOde.Stepping;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using TorchSharp;
+
+namespace NeuralOde.Demo.Commands;
+
+/// <summary>
+/// <c>bench</c>: runs the shared benchmark problems with any scheme and prints, per case, the median wall time,
+/// NFE, row evaluations, accepted and rejected steps, the error against the reference and the overhead over the
+/// network-only floor.
+/// </summary>
+/// <param name="console">Where to write the table.</param>
+internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings>
+{
+    /// <summary>The command's description, shown by <c>--help</c>.</summary>
+    public const string Description =
+        "Run the benchmark problems of shared/bench (checked by sha256) with any scheme and tolerance: wall time (median), " +
+        "NFE, row evaluations, steps, error against the reference, and overhead = solve time / time of the same network evaluations alone.";
+
+    /// <summary>The exit code for bad arguments or bad benchmark data.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Runs the command.</summary>
+    /// <param name="context">The command context.</param>
+    /// <param name="settings">The options.</param>
+    /// <param name="cancellationToken">Stops between cases.</param>
+    /// <returns>0 on success, 2 for bad arguments or data.</returns>
+    public override int Execute(CommandContext context, BenchSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Run(settings, context.Arguments.ToArray(), cancellationToken);
+        }
+        catch (BenchDataException error)
+        {
+            Console.Error.WriteLine(error.Message);
+            return UsageError;
+        }
+        catch (ArgumentException error)
+        {
+            Console.Error.WriteLine(error.Message);
+            return UsageError;
+        }
+    }
+
+    private int Run(BenchSettings settings, string[] arguments, CancellationToken cancellationToken)
+    {
+        torch.set_num_threads(settings.Threads);
+        var started = DateTime.UtcNow;
+        var machine = Machine.Describe();
+
+        var data = BenchData.Locate(settings.Data);
+        var manifest = BenchData.ReadManifest(data);
+        var problems = settings.ProblemList.Count == 0 ? manifest : settings.ProblemList;
+        foreach (var name in problems)
+        {
+            if (!manifest.Contains(name, StringComparer.Ordinal))
+            {
+                throw new BenchDataException($"Unknown problem '{name}'. Known problems: {string.Join(", ", manifest)}.");
+            }
+        }
+
+        if (Schemes.All.Count == 0)
+        {
+            throw new BenchDataException("No Runge–Kutta scheme is registered: the NeuralOde library was built without its generated tableaux.");
+        }
+
+        var schemes = settings.SchemeList.Select(Schemes.Get).ToList();
+        var runner = new BenchRunner(settings.Repeats, settings.Warmup);
+        var results = new List<BenchResult>();
+        foreach (var name in problems)
+        {
+            using var problem = BenchData.LoadProblem(data, name);
+            using var dynamics = BenchDynamics.Create(problem, settings.ScalarType);
+            foreach (var scheme in schemes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var benchCase = CaseFor(settings, problem, scheme);
+                var result = Progress(problem, benchCase, () => runner.Run(problem, dynamics, benchCase));
+                if (settings.CompareShared && benchCase.FixedSteps is null)
+                {
+                    var shared = Progress(problem, benchCase with { SharedStep = true }, () => runner.Run(problem, dynamics, benchCase with { SharedStep = true }));
+                    result = result with
+                    {
+                        SharedRowEvaluationRatio = (double)shared.RowEvaluations / result.RowEvaluations,
+                        SharedWallTimeRatio = shared.WallMsMedian / result.WallMsMedian,
+                    };
+                    results.Add(result);
+                    results.Add(shared);
+                }
+                else
+                {
+                    results.Add(result);
+                }
+            }
+        }
+
+        machine.LoadAverageAfter = Machine.LoadAverage();
+        var report = new BenchReport
+        {
+            Machine = machine,
+            Data = data,
+            Arguments = arguments,
+            StartedUtc = started.ToString("O", CultureInfo.InvariantCulture),
+            Results = results,
+        };
+
+        BenchTable.Write(console, report, settings.CompareShared);
+        if (settings.Json is { } json)
+        {
+            WriteJsonAtomically(json, report);
+            console.WriteLine($"Results written to {Path.GetFullPath(json)}.");
+        }
+
+        return 0;
+    }
+
+    /// <summary>Writes the report as JSON: to a temporary file in the same folder, then renamed over the target.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="report">The report.</param>
+    internal static void WriteJsonAtomically(string path, BenchReport report)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, report, BenchJsonContext.Default.BenchReport);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    private static BenchCase CaseFor(BenchSettings settings, BenchProblem problem, RungeKuttaScheme scheme)
+    {
+        int? fixedSteps = settings.FixedSteps ?? (scheme.HasErrorEstimate ? null : problem.Header.Spec.Rk4Steps);
+        if (fixedSteps is < 1)
+        {
+            throw new BenchDataException($"Problem '{problem.Name}' gives no rk4_steps for the fixed-step scheme {scheme.Name}; pass --fixed-steps N.");
+        }
+
+        return new BenchCase
+        {
+            Scheme = scheme,
+            FixedSteps = fixedSteps,
+            RelativeTolerance = settings.Rtol,
+            AbsoluteTolerance = settings.Atol,
+            SharedStep = settings.SharedStep && fixedSteps is null,
+            Compaction = settings.CompactionMode,
+        };
+    }
+
+    private static BenchResult Progress(BenchProblem problem, BenchCase benchCase, Func<BenchResult> run)
+    {
+        Console.Error.Write($"  {problem.Name} · {benchCase.Scheme.Name} · {benchCase.Mode} … ");
+        var result = run();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.WallMsMedian:0.###} ms"));
+        return result;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Globalization;
+using NeuralOde.Demo.Cli;
+using NeuralOde.Demo.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace NeuralOde.Demo;
+
+/// <summary>The command-line application: its commands, and the one that runs without arguments.</summary>
+internal static class DemoApp
+{
+    /// <summary>The application's name in help texts.</summary>
+    public const string Name = "NeuralOde.Demo";
+
+    /// <summary>Builds the application writing to <paramref name="console"/>.</summary>
+    /// <param name="console">Where commands and help write.</param>
+    /// <returns>The configured application.</returns>
+    public static CommandApp Create(IAnsiConsole console)
+    {
+        var app = new CommandApp();
+        SetDefaultCommand(app);
+        app.Configure(config =>
+        {
+            config.SetApplicationName(Name);
+            config.SetApplicationCulture(CultureInfo.InvariantCulture);
+            config.ConfigureConsole(console);
+            config.AddCommand<SchemesCommand>("schemes")
+                .WithDescription(SchemesCommand.Description)
+                .WithExample("schemes");
+            config.AddCommand<BenchCommand>("bench")
+                .WithDescription(BenchCommand.Description)
+                .WithExample("bench")
+                .WithExample("bench", "--problem", "stiff_d16_b1024", "--scheme", "DOPRI5", "--compare-shared")
+                .WithExample("bench", "--scheme", "RK4", "--fixed-steps", "50", "--json", "rk4.json");
+        });
+        return app;
+    }
+
+    /// <summary>Runs the application.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="console">Where to write; null for stdout (plain text when redirected).</param>
+    /// <returns>The exit code.</returns>
+    public static int Run(string[] args, IAnsiConsole? console = null) =>
+        Create(console ?? Output.CreateStdout()).Run(args);
+
+    // The command that runs with no arguments. For now the scheme list; it becomes the full story (train both
+    // models on MNIST, print the metrics, write the figures) when that command exists: change only this line.
+    private static void SetDefaultCommand(CommandApp app) =>
+        app.SetDefaultCommand<SchemesCommand>().WithDescription("NeuralOde demo. Without a command: " + SchemesCommand.Description);
+}
