@@ -1,0 +1,201 @@
+using Microsoft.CodeAnalysis;
+
+namespace NeuralOde.Generators.Diagnostics;
+
+/// <summary>
+/// The diagnostics of the Butcher tableau generator. Each ID is stable and documented in
+/// <c>docs/diagnostics/RKGxxx.md</c>; new ones are listed in <c>AnalyzerReleases.Unshipped.md</c>.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string HelpLinkBase = "https://github.com/neuralode/neuralode/blob/main/docs/diagnostics/";
+
+    /// <summary>RKG000: <c>"The Butcher tableau generator failed on '{0}': {1}"</c>.</summary>
+    public static readonly DiagnosticDescriptor InternalError = new(
+        id: "RKG000",
+        title: "Internal generator error",
+        messageFormat: "The Butcher tableau generator failed on '{0}': {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The generator hit an unexpected error. This is a bug in the generator; please report it with the declaration that triggers it.",
+        helpLinkUri: HelpLinkBase + "RKG000.md");
+
+    /// <summary>RKG001: <c>"The type '{0}' must be declared partial, because the generator adds the scheme to it"</c>.</summary>
+    public static readonly DiagnosticDescriptor TypeNotPartial = new(
+        id: "RKG001",
+        title: "Tableau type must be partial",
+        messageFormat: "The type '{0}' must be declared partial, because the generator adds the scheme to it",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The generator adds a nested Method class and a Scheme property to the tableau class, so the class and every type that contains it must be partial.",
+        helpLinkUri: HelpLinkBase + "RKG001.md");
+
+    /// <summary>RKG002: <c>"The tableau type '{0}' cannot be generic or nested in a generic type"</c>.</summary>
+    public static readonly DiagnosticDescriptor TypeIsGeneric = new(
+        id: "RKG002",
+        title: "Tableau type cannot be generic",
+        messageFormat: "The tableau type '{0}' cannot be generic or nested in a generic type",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A scheme is a single instance with a fixed name, so its type cannot have type parameters.",
+        helpLinkUri: HelpLinkBase + "RKG002.md");
+
+    /// <summary>RKG003: <c>"The tableau type '{0}' must be declared static"</c>.</summary>
+    public static readonly DiagnosticDescriptor TypeNotStatic = new(
+        id: "RKG003",
+        title: "Tableau type must be static",
+        messageFormat: "The tableau type '{0}' must be declared static",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A tableau class only holds coefficients; declare it as a static partial class.",
+        helpLinkUri: HelpLinkBase + "RKG003.md");
+
+    /// <summary>RKG004: <c>"The tableau member '{0}' {1}"</c>, for example <c>"The tableau member 'C' is missing"</c>.</summary>
+    public static readonly DiagnosticDescriptor MemberInvalid = new(
+        id: "RKG004",
+        title: "Tableau member missing or invalid",
+        messageFormat: "The tableau member '{0}' {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A tableau declares C (double[]), A (double[][]) and B (double[]), and optionally BHat (double[]) and BTheta (double[][]), each a static readonly field initialized inline with an array literal.",
+        helpLinkUri: HelpLinkBase + "RKG004.md");
+
+    /// <summary>RKG005: <c>"The coefficient {0} ('{1}') is not a finite compile-time constant"</c>.</summary>
+    public static readonly DiagnosticDescriptor CoefficientNotConstant = new(
+        id: "RKG005",
+        title: "Coefficient is not a compile-time constant",
+        messageFormat: "The coefficient {0} ('{1}') is not a finite compile-time constant",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The generator reads coefficients at compile time, so each must be a C# constant expression with a finite value, such as 3.0 / 32.",
+        helpLinkUri: HelpLinkBase + "RKG005.md");
+
+    /// <summary>RKG006: <c>"The coefficient {0} divides integers in '{1}', which truncates; write a real literal such as 1.0 / 4"</c>.</summary>
+    public static readonly DiagnosticDescriptor IntegerDivision = new(
+        id: "RKG006",
+        title: "Integer division in a coefficient",
+        messageFormat: "The coefficient {0} divides integers in '{1}', which truncates; write a real literal such as 1.0 / 4",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "In C#, 1 / 4 is integer division and equals 0. Make one operand a real literal (1.0 / 4) to get the fraction.",
+        helpLinkUri: HelpLinkBase + "RKG006.md");
+
+    /// <summary>RKG007: <c>"The tableau '{0}' has an inconsistent shape: {1}"</c>.</summary>
+    public static readonly DiagnosticDescriptor ShapeMismatch = new(
+        id: "RKG007",
+        title: "Tableau shape mismatch",
+        messageFormat: "The tableau '{0}' has an inconsistent shape: {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "With s stages (the rows of A), C, B and BHat have s entries and row i of A (zero-based) has i entries.",
+        helpLinkUri: HelpLinkBase + "RKG007.md");
+
+    /// <summary>RKG008: <c>"The tableau '{0}' is not explicit: {1}"</c>.</summary>
+    public static readonly DiagnosticDescriptor NotExplicit = new(
+        id: "RKG008",
+        title: "Tableau is not explicit",
+        messageFormat: "The tableau '{0}' is not explicit: {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Only explicit Runge–Kutta schemes are supported: C[0] is 0 and A is strictly lower triangular, so row i lists a_i1 … a_i,i-1 only.",
+        helpLinkUri: HelpLinkBase + "RKG008.md");
+
+    /// <summary>RKG009: <c>"The tableau '{0}' violates the row-sum condition: A[{1}] sums to {2}, but C[{1}] is {3} (residual {4})"</c>.</summary>
+    public static readonly DiagnosticDescriptor RowSumMismatch = new(
+        id: "RKG009",
+        title: "Row-sum condition violated",
+        messageFormat: "The tableau '{0}' violates the row-sum condition: A[{1}] sums to {2}, but C[{1}] is {3} (residual {4})",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Each node is the sum of its row of A: c_i = Σ_j a_ij. The check is exact for exact coefficients and to 1e-12 otherwise.",
+        helpLinkUri: HelpLinkBase + "RKG009.md");
+
+    /// <summary>RKG010: <c>"The weights {1} of '{0}' sum to {2}, not 1 (residual {3})"</c>.</summary>
+    public static readonly DiagnosticDescriptor WeightsNotNormalized = new(
+        id: "RKG010",
+        title: "Weights do not sum to one",
+        messageFormat: "The weights {1} of '{0}' sum to {2}, not 1 (residual {3})",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Consistency (order one) needs Σ b_i = 1, and Σ b̂_i = 1 for the embedded weights.",
+        helpLinkUri: HelpLinkBase + "RKG010.md");
+
+    /// <summary>RKG011: <c>"The tableau '{0}' declares no BHat, so it supports fixed steps only"</c>.</summary>
+    public static readonly DiagnosticDescriptor NoEmbeddedWeights = new(
+        id: "RKG011",
+        title: "No embedded weights: fixed steps only",
+        messageFormat: "The tableau '{0}' declares no BHat, so it supports fixed steps only",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "Without embedded weights the scheme has no error estimate, and the adaptive solver rejects it.",
+        helpLinkUri: HelpLinkBase + "RKG011.md");
+
+    /// <summary>RKG012: <c>"The scheme name '{0}' is already used by '{1}'; names must be unique in a compilation, ignoring case"</c>.</summary>
+    public static readonly DiagnosticDescriptor DuplicateName = new(
+        id: "RKG012",
+        title: "Duplicate scheme name",
+        messageFormat: "The scheme name '{0}' is already used by '{1}'; names must be unique in a compilation, ignoring case",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Schemes are looked up by name, ignoring case, so two tableaux of one compilation cannot share a name.",
+        helpLinkUri: HelpLinkBase + "RKG012.md");
+
+    /// <summary>RKG013: <c>"The tableau type '{0}' has an invalid scheme name: {1}"</c>.</summary>
+    public static readonly DiagnosticDescriptor InvalidName = new(
+        id: "RKG013",
+        title: "Invalid scheme name",
+        messageFormat: "The tableau type '{0}' has an invalid scheme name: {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A scheme name is 1 to 64 characters without whitespace, control or invisible characters.",
+        helpLinkUri: HelpLinkBase + "RKG013.md");
+
+    /// <summary>
+    /// RKG014: <c>"'{0}' claims order {1} for {2}, but the order condition of tree {3} (order {4}) fails: {5} = {6} ≠ {7} (residual {8})"</c>.
+    /// </summary>
+    public static readonly DiagnosticDescriptor OrderNotMet = new(
+        id: "RKG014",
+        title: "Declared order not met",
+        messageFormat: "'{0}' claims order {1} for {2}, but the order condition of tree {3} (order {4}) fails: {5} = {6} ≠ {7} (residual {8})",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Weights of order p satisfy Σ b_i Φ_i(t) = 1/γ(t) for every rooted tree t with at most p nodes; the first failing tree is named.",
+        helpLinkUri: HelpLinkBase + "RKG014.md");
+
+    /// <summary>RKG015: <c>"The tableau '{0}' has an invalid order declaration: {1}"</c>.</summary>
+    public static readonly DiagnosticDescriptor InvalidOrder = new(
+        id: "RKG015",
+        title: "Invalid order declaration",
+        messageFormat: "The tableau '{0}' has an invalid order declaration: {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Order (of B) is required and between 1 and 8; EmbeddedOrder (of BHat) is between 1 and 8 and is set exactly when BHat is declared.",
+        helpLinkUri: HelpLinkBase + "RKG015.md");
+
+    /// <summary>RKG016: <c>"The dense output of '{0}' is invalid: {1}"</c>.</summary>
+    public static readonly DiagnosticDescriptor InvalidDenseOutput = new(
+        id: "RKG016",
+        title: "Invalid dense output",
+        messageFormat: "The dense output of '{0}' is invalid: {1}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "BTheta has one row per stage, and row i holds the coefficients of θ¹, θ², … of b_i(θ), so that they sum to B[i] (b_i(1) = b_i).",
+        helpLinkUri: HelpLinkBase + "RKG016.md");
+}
