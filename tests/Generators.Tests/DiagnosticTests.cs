@@ -1,0 +1,499 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using NeuralOde.Generators.Tests.Infrastructure;
+using Xunit;
+
+namespace NeuralOde.Generators.Tests;
+
+/// <summary>
+/// One test (or more) per diagnostic RKG001–RKG016: the ID, the severity, the exact span (marked in the source as
+/// <c>{|RKGnnn:text|}</c>) and the key parts of the message. Every RKG diagnostic a run reports must be marked.
+/// </summary>
+public sealed class DiagnosticTests
+{
+    private const string HeunEulerAttribute = """[ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 1)]""";
+    private const string HeunEulerClass = "public static partial class HeunEuler";
+
+    [Fact]
+    public void RKG001_NotPartial()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, declaration: "public static class {|RKG001:HeunEuler|}"));
+
+        AssertMessage(diagnostic, "HeunEuler", "partial");
+    }
+
+    [Fact]
+    public void RKG002_Generic()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, declaration: "public static partial class {|RKG002:HeunEuler|}<T>"));
+
+        AssertMessage(diagnostic, "HeunEuler", "generic");
+    }
+
+    [Fact]
+    public void RKG003_NotStatic()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, declaration: "public partial class {|RKG003:HeunEuler|}"));
+
+        AssertMessage(diagnostic, "HeunEuler", "static");
+    }
+
+    [Fact]
+    public void RKG004_MissingMember_IsReportedOnTheClass()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members, declaration: "public static partial class {|RKG004:HeunEuler|}"));
+
+        AssertMessage(diagnostic, "'B'");
+    }
+
+    [Fact]
+    public void RKG004_MistypedMember()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly float[] {|RKG004:B|} = [0.5f, 0.5f];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "'B'", "double[]");
+    }
+
+    [Fact]
+    public void RKG004_NotReadonly()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static double[][] {|RKG004:A|} = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "'A'", "static readonly");
+    }
+
+    [Fact]
+    public void RKG004_NoInitializer()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] {|RKG004:BHat|};
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "'BHat'", "initializer");
+    }
+
+    [Fact]
+    public void RKG004_MistypedBTheta()
+    {
+        const string members = TestTableaux.HeunEulerMembers + """
+
+                internal static readonly double[] {|RKG004:BTheta|} = [1.0 / 2, 1.0 / 2];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "'BTheta'", "double[][]");
+    }
+
+    [Fact]
+    public void RKG005_NonConstantCoefficient()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [{|RKG005:Math.Sqrt(0.25)|}, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "Math.Sqrt(0.25)");
+    }
+
+    [Fact]
+    public void ConstantReferences_AreConstantCoefficients()
+    {
+        const string members = """
+                private const double Half = 0.5;
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [Half, 1 - Half];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        VerifyAll(Scheme(members), ignore: []);
+    }
+
+    [Fact]
+    public void RKG006_IntegerDivision()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [{|RKG006:1 / 2|}, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "1 / 2", "1.0");
+    }
+
+    [Fact]
+    public void RKG007_ShapeMismatch()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = {|RKG007:[1.0 / 2, 1.0 / 2, 0]|};
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "'B'", "3", "2");
+    }
+
+    [Fact]
+    public void RKG008_RowOfATooLong()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], {|RKG008:[1, 0]|}];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "explicit");
+    }
+
+    [Fact]
+    public void RKG008_FirstNodeNotZero()
+    {
+        const string members = """
+                internal static readonly double[] C = [{|RKG008:1.0 / 4|}, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "C[0]");
+    }
+
+    [Fact]
+    public void RKG009_RowSumViolated()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, {|RKG009:1.0 / 2|}];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "C[1]", "1/2", "1");
+    }
+
+    [Fact]
+    public void RKG010_WeightsDoNotSumToOne()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = {|RKG010:[1.0 / 2, 1.0 / 4]|};
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "B", "3/4");
+    }
+
+    [Fact]
+    public void RKG010_EmbeddedWeightsDoNotSumToOne()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = {|RKG010:[1, 1]|};
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "BHat", "2");
+    }
+
+    [Fact]
+    public void RKG011_NoBHat_IsInfo()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.ClassicRk4Members, """[ButcherTableau("ClassicRK4", Order = 4)]""", "public static partial class {|RKG011:ClassicRk4|}"));
+
+        Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity);
+        AssertMessage(diagnostic, "ClassicRK4", "fixed");
+    }
+
+    [Fact]
+    public void RKG011_CanBeSuppressedWithPragma()
+    {
+        var source = "#pragma warning disable RKG011\n" + Scheme(TestTableaux.ClassicRk4Members, """[ButcherTableau("ClassicRK4", Order = 4)]""", "public static partial class ClassicRk4");
+
+        var run = GeneratorHarness.Run(source);
+
+        run.AssertGeneratorDidNotThrow();
+        // The driver filters generator diagnostics through the compilation's options and the tree's pragmas, as the
+        // compiler does for its own: the info stays in the list, marked suppressed, and so is never shown.
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics, static d => d.Id == "RKG011");
+        Assert.True(diagnostic.IsSuppressed, GeneratorHarness.Format(diagnostic));
+        Assert.True(run.GeneratedSources.ContainsKey("Consumer.ClassicRk4.g.cs"), "A suppressed info must not stop generation.");
+    }
+
+    [Fact]
+    public void RKG012_DuplicateName_IsCaseInsensitive()
+    {
+        var source = Scheme(TestTableaux.HeunEulerMembers) + "\n" + Scheme(
+            TestTableaux.HeunEulerMembers,
+            """[ButcherTableau({|RKG012:"HEUNEULER"|}, Order = 2, EmbeddedOrder = 1)]""",
+            "public static partial class HeunEuler2",
+            withHeader: false);
+
+        var diagnostic = Verify(source);
+
+        AssertMessage(diagnostic, "HEUNEULER", "HeunEuler");
+    }
+
+    [Fact]
+    public void RKG012_DuplicateNameAcrossFiles()
+    {
+        var first = Scheme(TestTableaux.HeunEulerMembers);
+        var (second, expected) = Markup.Parse(Scheme(
+            TestTableaux.HeunEulerMembers,
+            """[ButcherTableau({|RKG012:"heuneuler"|}, Order = 2, EmbeddedOrder = 1)]""",
+            "public static partial class HeunEuler2"));
+
+        var run = GeneratorHarness.Run(new SourceFile("A.cs", first), new SourceFile("B.cs", second));
+
+        run.AssertGeneratorDidNotThrow();
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics, static d => d.Id.StartsWith("RKG", StringComparison.Ordinal));
+        Assert.Equal("RKG012", diagnostic.Id);
+        Assert.Equal("B.cs", diagnostic.Location.SourceTree?.FilePath);
+        Assert.Equal(Assert.Single(expected).Span, diagnostic.Location.SourceSpan);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("RK\t4")]
+    [InlineData("RK\u00014")]
+    [InlineData("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLM")]
+    public void RKG013_InvalidName(string name)
+    {
+        var literal = SymbolDisplay.FormatLiteral(name, quote: true);
+
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, $"[ButcherTableau({{|RKG013:{literal}|}}, Order = 2, EmbeddedOrder = 1)]"));
+
+        AssertMessage(diagnostic, "name");
+    }
+
+    [Fact]
+    public void RKG013_NullName()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, "[ButcherTableau({|RKG013:null|}, Order = 2, EmbeddedOrder = 1)]"));
+
+        AssertMessage(diagnostic, "name");
+    }
+
+    [Fact]
+    public void Name_Of64Characters_IsValid() =>
+        VerifyAll(Scheme(TestTableaux.HeunEulerMembers, $"[ButcherTableau(\"{new string('x', 64)}\", Order = 2, EmbeddedOrder = 1)]"), ignore: []);
+
+    /// <summary>
+    /// RK4 with B = [1/4, 1/4, 1/4, 1/4]: Σb = 1 and b·c = 1/2 hold, b·c² = 3/8 misses 1/3 by 1/24 (tree [τ²]).
+    /// </summary>
+    [Fact]
+    public void RKG014_ThirdOrderDefect_NamesTheTreeAndResidual()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1.0 / 2, 1.0 / 2, 1];
+                internal static readonly double[][] A = [[], [1.0 / 2], [0, 1.0 / 2], [0, 0, 1]];
+                internal static readonly double[] B = [1.0 / 4, 1.0 / 4, 1.0 / 4, 1.0 / 4];
+            """;
+
+        var diagnostics = VerifyAll(
+            Scheme(members, """[ButcherTableau("WrongRK4", {|RKG014:Order = 4|})]"""),
+            ignore: ["RKG011"]);
+
+        var diagnostic = Assert.Single(diagnostics);
+        AssertMessage(diagnostic, "WrongRK4", "[τ²]", "1/24");
+    }
+
+    /// <summary>Heun–Euler claiming an order-2 embedding: b̂ = [1, 0] gives b̂·c = 0, not 1/2 (tree [τ]).</summary>
+    [Fact]
+    public void RKG014_WrongEmbeddedOrder()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, """[ButcherTableau("HeunEuler", Order = 2, {|RKG014:EmbeddedOrder = 2|})]"""));
+
+        AssertMessage(diagnostic, "BHat", "[τ]", "1/2");
+    }
+
+    [Fact]
+    public void RKG015_OrderMissing()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, """[{|RKG015:ButcherTableau("HeunEuler", EmbeddedOrder = 1)|}]"""));
+
+        AssertMessage(diagnostic, "Order");
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("9")]
+    [InlineData("int.MaxValue")]
+    public void RKG015_OrderOutOfRange(string order)
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, $$"""[ButcherTableau("HeunEuler", {|RKG015:Order = {{order}}|}, EmbeddedOrder = 1)]"""));
+
+        AssertMessage(diagnostic, "Order");
+    }
+
+    [Fact]
+    public void RKG015_EmbeddedOrderWithoutBHat()
+    {
+        // RKG011 (no BHat, fixed steps only) comes too, and is right to.
+        var diagnostic = Assert.Single(VerifyAll(
+            Scheme(TestTableaux.ClassicRk4Members, """[ButcherTableau("ClassicRK4", Order = 4, {|RKG015:EmbeddedOrder = 3|})]"""),
+            ignore: ["RKG011"]));
+
+        AssertMessage(diagnostic, "EmbeddedOrder", "BHat");
+    }
+
+    [Fact]
+    public void RKG015_BHatWithoutEmbeddedOrder()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, """[{|RKG015:ButcherTableau("HeunEuler", Order = 2)|}]"""));
+
+        AssertMessage(diagnostic, "EmbeddedOrder", "BHat");
+    }
+
+    [Fact]
+    public void RKG016_DenseOutputRowCount()
+    {
+        const string members = TestTableaux.BogackiShampineMembers + """
+
+                internal static readonly double[][] BTheta =
+                {|RKG016:[
+                    [1, -4.0 / 3, 5.0 / 9],
+                    [0, 1, -2.0 / 3],
+                    [0, 4.0 / 3, -8.0 / 9],
+                ]|};
+            """;
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "BTheta", "3", "4");
+    }
+
+    [Fact]
+    public void RKG016_DenseOutputDoesNotEndAtB()
+    {
+        const string members = TestTableaux.BogackiShampineMembers + """
+
+                internal static readonly double[][] BTheta =
+                [
+                    [1, -4.0 / 3, 5.0 / 9],
+                    {|RKG016:[0, 1, -1.0 / 3]|},
+                    [0, 4.0 / 3, -8.0 / 9],
+                    [0, -1, 1],
+                ];
+            """;
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "BTheta[1]", "2/3", "1/3");
+    }
+
+    private static string Scheme(string members, string attribute = HeunEulerAttribute, string declaration = HeunEulerClass, bool withHeader = true) =>
+        (withHeader ? "using System;\nusing NeuralOde;\n\nnamespace Consumer;\n\n" : "") + $$"""
+        {{attribute}}
+        {{declaration}}
+        {
+        {{members}}
+        }
+
+        """;
+
+    /// <summary>Runs the generator on marked-up source with one marked span; checks that it is the only RKG diagnostic.</summary>
+    /// <returns>The diagnostic.</returns>
+    private static Diagnostic Verify(string markup) => Assert.Single(VerifyAll(markup, ignore: []));
+
+    private static IReadOnlyList<Diagnostic> VerifyAll(string markup, string[] ignore)
+    {
+        var (source, expected) = Markup.Parse(markup);
+        var run = GeneratorHarness.Run(source);
+        run.AssertGeneratorDidNotThrow();
+        var text = run.InputCompilation.SyntaxTrees.Single().GetText();
+
+        var actual = run.GeneratorDiagnostics
+            .Where(d => d.Id.StartsWith("RKG", StringComparison.Ordinal) && !ignore.Contains(d.Id))
+            .OrderBy(static d => d.Location.SourceSpan.Start)
+            .ToList();
+        var expectedLines = expected.Select(e => $"{e.Id} at {Markup.Describe(text, e.Span)}").Order(StringComparer.Ordinal);
+        var actualLines = actual.Select(Markup.Describe).Order(StringComparer.Ordinal);
+        Assert.True(
+            expectedLines.SequenceEqual(actualLines),
+            $"Expected:\n  {string.Join("\n  ", expectedLines)}\nActual:\n  {string.Join("\n  ", actual.Select(GeneratorHarness.Format))}\nSource:\n{source}");
+
+        foreach (var diagnostic in actual)
+        {
+            Assert.Equal(diagnostic.Id == "RKG011" ? DiagnosticSeverity.Info : DiagnosticSeverity.Error, diagnostic.Severity);
+            Assert.False(string.IsNullOrEmpty(diagnostic.Descriptor.HelpLinkUri), $"{diagnostic.Id} has no help link.");
+        }
+
+        AssertGeneratedCodeAddsNoErrors(run);
+        return actual;
+    }
+
+    // A declaration the generator rejects must not also get generated code that fails to compile.
+    private static void AssertGeneratedCodeAddsNoErrors(GeneratorRun run)
+    {
+        var before = run.InputCompilation.GetDiagnostics()
+            .Where(static d => d.Severity == DiagnosticSeverity.Error)
+            .Select(GeneratorHarness.Format)
+            .ToHashSet(StringComparer.Ordinal);
+        var added = run.OutputDiagnostics
+            .Where(static d => d.Severity == DiagnosticSeverity.Error)
+            .Select(GeneratorHarness.Format)
+            .Where(line => !before.Contains(line))
+            .ToList();
+        Assert.True(added.Count == 0, "The generated code adds errors:\n" + string.Join("\n", added));
+    }
+
+    private static void AssertMessage(Diagnostic diagnostic, params string[] parts)
+    {
+        var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var part in parts)
+        {
+            Assert.True(message.Contains(part, StringComparison.Ordinal), $"The {diagnostic.Id} message lacks '{part}': {message}");
+        }
+    }
+}
