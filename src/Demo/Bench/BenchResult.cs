@@ -92,6 +92,19 @@ internal sealed record BenchResult
     /// <summary>Gets the overhead ratio: median solve time / median floor time.</summary>
     public double Overhead { get; init; }
 
+    /// <summary>Gets the median CPU time of the solving thread over the timed solves (steadier than wall time on a
+    /// shared machine: with one libtorch thread it leaves out the time the thread waited for a core).</summary>
+    public double CpuMsMedian { get; init; }
+
+    /// <summary>Gets the median thread CPU time of the floor replays.</summary>
+    public double FloorCpuMsMedian { get; init; }
+
+    /// <summary>Gets the overhead ratio in thread CPU time: <see cref="CpuMsMedian"/> / <see cref="FloorCpuMsMedian"/>.</summary>
+    public double OverheadCpu { get; init; }
+
+    /// <summary>Gets whether the CPU columns are thread CPU time (false: the wall clock stood in).</summary>
+    public bool CpuIsThreadTime { get; init; }
+
     /// <summary>Gets the timed repeats.</summary>
     public int Repeats { get; init; }
 
@@ -105,6 +118,10 @@ internal sealed record BenchResult
     /// <summary>Gets, for a per-row case compared with its shared-step run, the shared run's median wall time divided
     /// by this run's (the speed-up of per-row steps).</summary>
     public double? SharedWallTimeRatio { get; init; }
+
+    /// <summary>Gets, for a per-row case compared with its shared-step run, the shared run's median thread CPU time
+    /// divided by this run's.</summary>
+    public double? SharedCpuTimeRatio { get; init; }
 }
 
 /// <summary>The machine and settings a benchmark ran with, and its results (the <c>--json</c> file).</summary>

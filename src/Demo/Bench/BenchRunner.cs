@@ -103,29 +103,35 @@ internal sealed class BenchRunner(int repeats, int warmup)
 
         // The floor's inputs: the first n rows of the initial state for every batch size the solve used.
         using var floorInputs = new FloorInputs(dynamics, sizes, t0);
-        floorInputs.Replay(); // warm the replay path too
+        _ = floorInputs.Replay(); // warm the replay path too
 
         var solveTimes = new double[Repeats];
         var floorTimes = new double[Repeats];
+        var solveCpu = new double[Repeats];
+        var floorCpu = new double[Repeats];
         for (var r = 0; r < Repeats; r++)
         {
             Collect();
+            var cpu = ThreadClock.NowMs();
             var watch = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
                 var solution = Ode.Solve(benchCase.Scheme, dynamics.F, dynamics.Y0, t0, t1, options);
                 watch.Stop();
+                solveCpu[r] = ThreadClock.NowMs() - cpu;
                 solution.Dispose();
             }
 
             solveTimes[r] = watch.Elapsed.TotalMilliseconds;
 
             Collect();
-            floorTimes[r] = floorInputs.Replay();
+            (floorTimes[r], floorCpu[r]) = floorInputs.Replay();
         }
 
         var solveMedian = Median(solveTimes);
         var floorMedian = Median(floorTimes);
+        var solveCpuMedian = Median(solveCpu);
+        var floorCpuMedian = Median(floorCpu);
         return new BenchResult
         {
             Problem = problem.Name,
@@ -157,6 +163,10 @@ internal sealed class BenchRunner(int repeats, int warmup)
             FloorMsMedian = floorMedian,
             FloorMs = floorTimes,
             Overhead = floorMedian > 0 ? solveMedian / floorMedian : double.NaN,
+            CpuMsMedian = solveCpuMedian,
+            FloorCpuMsMedian = floorCpuMedian,
+            OverheadCpu = floorCpuMedian > 0 ? solveCpuMedian / floorCpuMedian : double.NaN,
+            CpuIsThreadTime = ThreadClock.IsThreadCpuTime,
             Repeats = Repeats,
             Warmup = Math.Max(1, Warmup),
         };
@@ -264,9 +274,10 @@ internal sealed class BenchRunner(int repeats, int warmup)
             }
         }
 
-        // Returns the milliseconds of one replay.
-        public double Replay()
+        // Returns the wall and thread-CPU milliseconds of one replay.
+        public (double Wall, double Cpu) Replay()
         {
+            var cpu = ThreadClock.NowMs();
             var watch = Stopwatch.StartNew();
             foreach (var (t, y) in calls)
             {
@@ -275,7 +286,7 @@ internal sealed class BenchRunner(int repeats, int warmup)
             }
 
             watch.Stop();
-            return watch.Elapsed.TotalMilliseconds;
+            return (watch.Elapsed.TotalMilliseconds, ThreadClock.NowMs() - cpu);
         }
 
         public void Dispose()

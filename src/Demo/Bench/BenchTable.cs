@@ -29,6 +29,8 @@ internal static class BenchTable
             .AddColumn(new TableColumn("Time ms").RightAligned())
             .AddColumn(new TableColumn("Floor ms").RightAligned())
             .AddColumn(new TableColumn("Overhead").RightAligned())
+            .AddColumn(new TableColumn("CPU ms").RightAligned())
+            .AddColumn(new TableColumn("Overhead CPU").RightAligned())
             .AddColumn(new TableColumn("NFE").RightAligned())
             .AddColumn(new TableColumn("Row-evals").RightAligned())
             .AddColumn(new TableColumn("Accepted").RightAligned())
@@ -37,8 +39,9 @@ internal static class BenchTable
             .AddColumn(new TableColumn("Err max abs").RightAligned());
         if (compareShared)
         {
-            table.AddColumn(new TableColumn("Row-evals ÷ (shared/per-row)").RightAligned());
-            table.AddColumn(new TableColumn("Speed-up (shared/per-row)").RightAligned());
+            table.AddColumn(new TableColumn("Row-evals ÷").RightAligned());
+            table.AddColumn(new TableColumn("Speed-up wall").RightAligned());
+            table.AddColumn(new TableColumn("Speed-up CPU").RightAligned());
         }
 
         foreach (var r in report.Results)
@@ -53,6 +56,8 @@ internal static class BenchTable
                 Fixed(r.WallMsMedian),
                 Fixed(r.FloorMsMedian),
                 r.Overhead.ToString("0.00", CultureInfo.InvariantCulture),
+                Fixed(r.CpuMsMedian),
+                r.OverheadCpu.ToString("0.00", CultureInfo.InvariantCulture),
                 r.Nfe.ToString(CultureInfo.InvariantCulture),
                 r.RowEvaluations.ToString(CultureInfo.InvariantCulture),
                 Steps(r.AcceptedMean, r.AcceptedMax),
@@ -64,6 +69,7 @@ internal static class BenchTable
             {
                 cells.Add(Ratio(r.SharedRowEvaluationRatio));
                 cells.Add(Ratio(r.SharedWallTimeRatio));
+                cells.Add(Ratio(r.SharedCpuTimeRatio));
             }
 
             table.AddRow(cells.Select(Markup.Escape).ToArray());
@@ -72,8 +78,9 @@ internal static class BenchTable
         console.Write(table);
         console.WriteLine(
             "Time: median wall time of the timed solves. Floor: the same dynamics calls (same batch sizes) alone. " +
-            "Overhead = Time / Floor. NFE: batched dynamics calls. Row-evals: rows evaluated, summed. " +
-            "Accepted/Rejected: per-row mean (max).");
+            "Overhead = Time / Floor. CPU ms and Overhead CPU: the same in CPU time of the solving thread (steady under load). NFE: batched dynamics calls. Row-evals: rows evaluated, summed. " +
+            "Accepted/Rejected: per-row mean (max)." +
+            (compareShared ? " Row-evals ÷ and Speed-up: the shared-step run's row evaluations and times divided by the per-row run's." : ""));
     }
 
     /// <summary>Summarises the statuses: <c>ok</c> when every row succeeded, else the count per status.</summary>

@@ -89,6 +89,7 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
                     {
                         SharedRowEvaluationRatio = (double)shared.RowEvaluations / result.RowEvaluations,
                         SharedWallTimeRatio = shared.WallMsMedian / result.WallMsMedian,
+                        SharedCpuTimeRatio = shared.CpuMsMedian / result.CpuMsMedian,
                     };
                     results.Add(result);
                     results.Add(shared);
