@@ -8,7 +8,8 @@ namespace NeuralOde.Demo.Tests;
 [Collection("Torch")]
 public sealed class BenchRunTests
 {
-    private static readonly BenchRunner Once = new(repeats: 1, warmup: 0);
+    private static readonly BenchRunner Once = new(repeats: 0, warmup: 0);
+    private static readonly BenchRunner Timed = new(repeats: 1, warmup: 0);
 
     private static BenchResult Run(string name, string scheme, double rtol, double atol, ScalarType? dtype = null, bool shared = false)
     {
@@ -105,13 +106,25 @@ public sealed class BenchRunTests
     {
         using var problem = BenchData.LoadProblem(BenchFolder.Path, "expdecay");
         using var dynamics = BenchDynamics.Create(problem);
-        var result = Once.Run(problem, dynamics, new BenchCase { Scheme = Schemes.Get("RK4"), FixedSteps = 25 });
+        var result = Timed.Run(problem, dynamics, new BenchCase { Scheme = Schemes.Get("RK4"), FixedSteps = 25 });
 
         Assert.Equal("fixed 25", result.Mode);
         Assert.Equal(25, result.AcceptedMax);
         Assert.True(result.ErrMaxAbs < 1e-7, $"RK4 error {result.ErrMaxAbs:e2}");
         Assert.Equal(result.Nfe, result.FloorEvaluations);
         Assert.True(result.Overhead > 0);
+        Assert.True(result.OverheadCpu > 0);
+    }
+
+    [Fact]
+    public void ZeroRepeatsMeasuresWorkAndErrorsOnly()
+    {
+        var result = Run("expdecay", "DOPRI5", 1e-6, 1e-9);
+
+        Assert.True(result.Nfe > 0 && result.RowEvaluations == result.Nfe);
+        Assert.True(double.IsNaN(result.WallMsMedian));
+        Assert.Empty(result.WallMs);
+        Assert.True(result.ErrMaxAbs < 1e-6);
     }
 
     [Fact]

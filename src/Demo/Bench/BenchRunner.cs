@@ -53,12 +53,13 @@ internal sealed record BenchCase
 /// batch sizes the dynamics was called with), then timed solves interleaved with timed replays of the same
 /// dynamics evaluations alone (the floor).
 /// </summary>
-/// <param name="repeats">Timed solves (and floor replays); the median is reported.</param>
+/// <param name="repeats">Timed solves (and floor replays); the median is reported. 0 measures only the work and the
+/// errors of the untimed solve (times and overheads are then NaN).</param>
 /// <param name="warmup">Untimed solves before timing; at least one solve always runs untimed.</param>
 internal sealed class BenchRunner(int repeats, int warmup)
 {
     /// <summary>Gets the number of timed repeats.</summary>
-    public int Repeats { get; } = repeats >= 1 ? repeats : throw new ArgumentOutOfRangeException(nameof(repeats), "At least one repeat is needed.");
+    public int Repeats { get; } = repeats >= 0 ? repeats : throw new ArgumentOutOfRangeException(nameof(repeats), "Repeats cannot be negative.");
 
     /// <summary>Gets the number of untimed warm-up solves.</summary>
     public int Warmup { get; } = warmup >= 0 ? warmup : throw new ArgumentOutOfRangeException(nameof(warmup), "Warm-up cannot be negative.");
@@ -103,7 +104,10 @@ internal sealed class BenchRunner(int repeats, int warmup)
 
         // The floor's inputs: the first n rows of the initial state for every batch size the solve used.
         using var floorInputs = new FloorInputs(dynamics, sizes, t0);
-        _ = floorInputs.Replay(); // warm the replay path too
+        if (Repeats > 0)
+        {
+            _ = floorInputs.Replay(); // warm the replay path too
+        }
 
         var solveTimes = new double[Repeats];
         var floorTimes = new double[Repeats];
@@ -128,10 +132,10 @@ internal sealed class BenchRunner(int repeats, int warmup)
             (floorTimes[r], floorCpu[r]) = floorInputs.Replay();
         }
 
-        var solveMedian = Median(solveTimes);
-        var floorMedian = Median(floorTimes);
-        var solveCpuMedian = Median(solveCpu);
-        var floorCpuMedian = Median(floorCpu);
+        var solveMedian = MedianOrNaN(solveTimes);
+        var floorMedian = MedianOrNaN(floorTimes);
+        var solveCpuMedian = MedianOrNaN(solveCpu);
+        var floorCpuMedian = MedianOrNaN(floorCpu);
         return new BenchResult
         {
             Problem = problem.Name,
@@ -224,6 +228,8 @@ internal sealed class BenchRunner(int repeats, int warmup)
             maxAbs,
             statuses);
     }
+
+    private static double MedianOrNaN(IReadOnlyList<double> values) => values.Count == 0 ? double.NaN : Median(values);
 
     private static void Collect()
     {
