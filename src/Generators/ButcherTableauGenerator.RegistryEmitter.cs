@@ -42,6 +42,7 @@ public sealed partial class ButcherTableauGenerator
             var owners = new Dictionary<string, TableauSpec>(StringComparer.OrdinalIgnoreCase);
             var upperNames = new HashSet<string>(StringComparer.Ordinal);
             var types = new HashSet<string>(StringComparer.Ordinal);
+            var ambiguous = new HashSet<string>(StringComparer.Ordinal);
             var hintNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { HintName };
             var files = new List<PlannedFile>();
             var entries = new List<RegistryEntry>();
@@ -51,6 +52,10 @@ public sealed partial class ButcherTableauGenerator
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!types.Add(spec.FullyQualifiedName))
                 {
+                    // Two tableau types with one full name (a nested N.A.B and a B in namespace N.A: the compilation
+                    // already fails with CS0101). Emit neither: their files would share a hint name, which fails
+                    // the whole generator.
+                    ambiguous.Add(spec.FullyQualifiedName);
                     continue;
                 }
 
@@ -72,8 +77,9 @@ public sealed partial class ButcherTableauGenerator
 
             return new RegistryPlan
             {
-                Files = files.ToEquatableArray(),
+                Files = files.Where(f => !ambiguous.Contains(f.FullyQualifiedName)).ToEquatableArray(),
                 Entries = entries
+                    .Where(e => !ambiguous.Contains(e.FullyQualifiedName))
                     .OrderBy(static e => e.Name, StringComparer.OrdinalIgnoreCase)
                     .ThenBy(static e => e.Name, StringComparer.Ordinal)
                     .ToEquatableArray(),
