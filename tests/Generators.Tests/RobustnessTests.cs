@@ -88,6 +88,47 @@ public sealed class RobustnessTests
         }
     }
 
+    /// <summary>
+    /// A nested type N.Rk.Euler and a type Euler in namespace N.Rk share one full name (the compilation already fails
+    /// with CS0101); the generator must not emit two files with one hint name, which fails the whole generator.
+    /// </summary>
+    [Fact]
+    public void TwoTableauTypesWithOneFullName_DoNotCrashTheGenerator()
+    {
+        const string source = """
+            using NeuralOde;
+
+            namespace N
+            {
+                public static partial class Rk
+                {
+                    [ButcherTableau("One", Order = 1)]
+                    public static partial class Euler
+                    {
+                        internal static readonly double[] C = [0];
+                        internal static readonly double[][] A = [[]];
+                        internal static readonly double[] B = [1];
+                    }
+                }
+            }
+
+            namespace N.Rk
+            {
+                [ButcherTableau("Two", Order = 1)]
+                public static partial class Euler
+                {
+                    internal static readonly double[] C = [0];
+                    internal static readonly double[][] A = [[]];
+                    internal static readonly double[] B = [1];
+                }
+            }
+            """;
+
+        var run = GeneratorHarness.Run(source);
+
+        Assert.Null(Check(run));
+    }
+
     private static string Mutate(Random random)
     {
         var source = Inputs[random.Next(Inputs.Count)];
