@@ -180,9 +180,15 @@ public sealed partial class ButcherTableauGenerator
             List<Diagnostic> diagnostics,
             CancellationToken cancellationToken)
         {
+            const string NotPartial = "must be declared partial, because the generator adds the scheme to it";
+            const string FileLocal = "is file-local, so the generator cannot add the scheme to it (a part in another file would be another type); remove the 'file' modifier";
             if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TypeNotPartial, typeLocation, type.ToDisplayString()));
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TypeNotPartial, typeLocation, type.ToDisplayString(), NotPartial));
+            }
+            else if (type.IsFileLocal)
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TypeNotPartial, typeLocation, type.ToDisplayString(), FileLocal));
             }
 
             foreach (var containing in ContainingTypes(type))
@@ -191,10 +197,14 @@ public sealed partial class ButcherTableauGenerator
                     .Select(reference => reference.GetSyntax(cancellationToken))
                     .OfType<TypeDeclarationSyntax>()
                     .ToList();
+                var location = declarations.Count > 0 ? declarations[0].Identifier.GetLocation() : typeLocation;
                 if (declarations.Count > 0 && !declarations.Any(static d => d.Modifiers.Any(SyntaxKind.PartialKeyword)))
                 {
-                    diagnostics.Add(Diagnostic.Create(
-                        DiagnosticDescriptors.TypeNotPartial, declarations[0].Identifier.GetLocation(), containing.ToDisplayString()));
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TypeNotPartial, location, containing.ToDisplayString(), NotPartial));
+                }
+                else if (containing.IsFileLocal)
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TypeNotPartial, location, containing.ToDisplayString(), FileLocal));
                 }
             }
 

@@ -21,15 +21,18 @@ internal static class DiagnosticDescriptors
         description: "The generator hit an unexpected error. This is a bug in the generator; please report it with the declaration that triggers it.",
         helpLinkUri: HelpLinkBase + "RKG000.md");
 
-    /// <summary>RKG001: <c>"The type '{0}' must be declared partial, because the generator adds the scheme to it"</c>.</summary>
+    /// <summary>
+    /// RKG001: <c>"The type '{0}' {1}"</c>, where {1} is <c>"must be declared partial, because the generator adds the
+    /// scheme to it"</c> or says that a file-local type cannot get a generated part.
+    /// </summary>
     public static readonly DiagnosticDescriptor TypeNotPartial = new(
         id: "RKG001",
         title: "Tableau type must be partial",
-        messageFormat: "The type '{0}' must be declared partial, because the generator adds the scheme to it",
+        messageFormat: "The type '{0}' {1}",
         category: DiagnosticCategories.ButcherTableau,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "The generator adds a nested Method class and a Scheme property to the tableau class, so the class and every type that contains it must be partial.",
+        description: "The generator adds a nested Method class and a Scheme property to the tableau class in a file of its own, so the class and every type that contains it must be partial, and none of them file-local.",
         helpLinkUri: HelpLinkBase + "RKG001.md");
 
     /// <summary>RKG002: <c>"The tableau type '{0}' cannot be generic or nested in a generic type"</c>.</summary>
