@@ -109,7 +109,6 @@ public sealed partial class ButcherTableauGenerator
                 writer.WriteLine($"[{KnownTypeNames.GeneratedCodeAttribute}(\"{KnownTypeNames.GeneratorName}\", \"{KnownTypeNames.GeneratorVersion}\")]");
                 writer.OpenBlock($"public sealed class Method : {KnownTypeNames.RungeKuttaScheme}, {KnownTypeNames.IRungeKuttaScheme}<{_method}>");
                 WriteConstants();
-                WriteScalars();
                 WriteInstanceMembers();
                 WriteTableau();
                 writer.WriteLine();
@@ -120,6 +119,7 @@ public sealed partial class ButcherTableauGenerator
                     WriteInterpolate(interpolate);
                 }
 
+                WriteScalars();
                 writer.CloseBlock();
             }
 
@@ -206,6 +206,12 @@ public sealed partial class ButcherTableauGenerator
                 }
             }
 
+            /// <summary>
+            /// Writes the nested class <c>S</c> of cached native scalars, <c>S.X</c> for constant <c>X</c>. It is a
+            /// class of its own so that its fields are created on the first step, not when the assembly loads: the
+            /// registry's module initializer creates <c>Method.Instance</c>, and that must not need libtorch (a
+            /// missing native library then surfaces where <c>TorchNative</c> can explain it).
+            /// </summary>
             private void WriteScalars()
             {
                 // Declared in the order of the constants, whatever order the bodies used them in.
@@ -214,21 +220,22 @@ public sealed partial class ButcherTableauGenerator
                     .Append("One")
                     .ToList();
                 var used = _usedScalars.Distinct().OrderBy(order.IndexOf).ToList();
-                if (used.Count > 0)
+                if (used.Count == 0)
                 {
-                    writer.WriteLine("// Native scalars of the coefficients the arithmetic uses, created once.");
+                    return;
                 }
 
+                writer.WriteLine();
+                writer.WriteLine("// Native scalars of the coefficients the arithmetic uses, created on the first step (not when the");
+                writer.WriteLine("// assembly loads and registers the scheme, which must not need libtorch).");
+                writer.OpenBlock("private static class S");
                 foreach (var constant in used)
                 {
-                    var value = constant == "One" ? "1" : constant;
-                    writer.WriteLine($"private static readonly {KnownTypeNames.Scalar} S{constant} = {KnownTypeNames.StepKernels}.Coefficient({value});");
+                    var value = constant == "One" ? "1" : "Method." + constant;
+                    writer.WriteLine($"internal static readonly {KnownTypeNames.Scalar} {constant} = {KnownTypeNames.StepKernels}.Coefficient({value});");
                 }
 
-                if (used.Count > 0)
-                {
-                    writer.WriteLine();
-                }
+                writer.CloseBlock();
             }
 
             private void WriteInstanceMembers()
@@ -419,7 +426,7 @@ public sealed partial class ButcherTableauGenerator
             }
 
             /// <summary>
-            /// <c>y.add(hk1, SA3_1).add_(hk2, SA3_2)</c>: a fresh tensor from the first nonzero term, then fused
+            /// <c>y.add(hk1, S.A3_1).add_(hk2, S.A3_2)</c>: a fresh tensor from the first nonzero term, then fused
             /// in-place multiply-adds (all in place when the base is already a fresh tensor). A coefficient of ±1
             /// needs no scalar; with no nonzero term the result is the base itself.
             /// </summary>
@@ -450,7 +457,7 @@ public sealed partial class ButcherTableauGenerator
                 return text.ToString();
             }
 
-            /// <summary><c>hk1.mul(SE1).add_(hk3, SE3)…</c>, or zeros when every error weight vanishes.</summary>
+            /// <summary><c>hk1.mul(S.E1).add_(hk3, S.E3)…</c>, or zeros when every error weight vanishes.</summary>
             private string ErrorCombination(EquatableArray<CoefficientSpec> errorWeights)
             {
                 var terms = errorWeights.Select((e, j) => (e, $"E{j + 1}", $"hk{j + 1}")).Where(static t => !t.e.IsZero).ToList();
@@ -553,11 +560,11 @@ public sealed partial class ButcherTableauGenerator
 
             // ---- Helpers ------------------------------------------------------------------------------------
 
-            /// <summary>Records that the body uses constant <paramref name="name"/> and returns its cached scalar.</summary>
+            /// <summary>Records that the body uses constant <paramref name="name"/> and returns its cached scalar, <c>S.name</c>.</summary>
             private string Use(string name)
             {
                 _usedScalars.Add(name);
-                return "S" + name;
+                return "S." + name;
             }
 
             private static string XmlText(string text) =>
