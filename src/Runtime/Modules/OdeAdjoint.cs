@@ -119,7 +119,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             InitialStep = null,
         };
 
-        using var solution = Ode.Solve(problem.Scheme, augmented.Evaluate, z0, from, to, options, fullNorm ? observer : observer.SeminormOnly());
+        using var solution = Ode.Solve(problem.Scheme, (t, z, _) => augmented.Evaluate(t, z), z0, from, to, options, fullNorm ? observer : observer.SeminormOnly());
         OdeBlock.CheckStatus(solution, problem.ThrowOnFailure);
         summary = summary.Add(SolveSummary.From(solution.Stats)).Add(new SolveSummary(observer.Calls, observer.RowEvaluations, 0, 0));
         var adjoint = solution.Y.narrow(1, size, size).reshape(stateShape).clone();

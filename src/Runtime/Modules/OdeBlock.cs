@@ -17,6 +17,7 @@ public readonly record struct SolveSummary(long Calls, long RowEvaluations, long
     public static SolveSummary From(SolverStats stats)
     {
         ArgumentNullException.ThrowIfNull(stats);
+        using var scope = NewDisposeScope();
         return new(stats.Calls, stats.RowEvaluations, stats.AcceptedSteps.max().item<long>(), stats.RejectedSteps.max().item<long>());
     }
 
@@ -118,13 +119,12 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
         var parameters = odefunc.parameters().ToArray();
         foreach (var p in parameters)
         {
-            if (p.device != y0.device)
+            if (!Ode.SameDevice(p, y0))
             {
                 throw new ArgumentException($"The input is on {y0.device} but the dynamics' parameters are on {p.device}; move one with .to(device).", nameof(y0));
             }
         }
 
-        LastBackward = default;
         if (GradientMode == GradientMode.Adjoint && is_grad_enabled())
         {
             var problem = new AdjointProblem(

@@ -19,7 +19,7 @@ internal sealed class BatchSolver : IDisposable
     private const long RunningCode = (long)SolverStatus.Running;
 
     private readonly RungeKuttaScheme scheme;
-    private readonly Func<Tensor, Tensor, Tensor> dynamics;
+    private readonly Func<Tensor, Tensor, Tensor, Tensor> dynamics;
     private readonly SolverOptions options;
     private readonly double t0;
     private readonly double t1;
@@ -53,10 +53,11 @@ internal sealed class BatchSolver : IDisposable
 
     private long calls;
     private int callsThisIteration;
+    private Tensor? currentRows; // the global rows being evaluated this iteration, [Ba] int64
 
     public BatchSolver(
         RungeKuttaScheme scheme,
-        Func<Tensor, Tensor, Tensor> dynamics,
+        Func<Tensor, Tensor, Tensor, Tensor> dynamics,
         Tensor y0,
         double t0,
         double t1,
@@ -143,6 +144,7 @@ internal sealed class BatchSolver : IDisposable
     {
         using var scope = NewDisposeScope();
         callsThisIteration = 0;
+        currentRows = arange(rows, dtype: ScalarType.Int64, device: device);
         var slope = Evaluate(t, y);
         Replace(ref k1, slope);
         using (no_grad())
@@ -227,6 +229,7 @@ internal sealed class BatchSolver : IDisposable
         };
 
         var index = compact ? running.nonzero().squeeze(1) : arange(rows, dtype: ScalarType.Int64, device: device);
+        currentRows = index;
         Tensor Gather(Tensor x) => compact ? x.index_select(0, index) : x;
         var active = compact ? ones(runningCount, dtype: ScalarType.Bool, device: device) : running;
         var batch = compact ? runningCount : rows;
@@ -358,7 +361,31 @@ internal sealed class BatchSolver : IDisposable
             attemptsNew = Gather(attempts).add(active.to_type(ScalarType.Int64));
             if (fixedGrid is null)
             {
-                (nextDt, nextPrev1, nextPrev2) = Control(dta, planned, errorNorm, finite, accept, active, Gather(errorPrev1), Gather(errorPrev2), ref newStatus);
+                if (compact)
+                {
+                    // Run the controller at every row's own position in the full batch: transcendental ops (pow)
+                    // round differently in the vectorized body and the scalar tail of a kernel, so computing them
+                    // at other positions would change the steps of a compacted batch in the last bit.
+                    Tensor Scatter(Tensor full, Tensor part) => full.index_copy(0, index, part);
+                    var statusFull = Scatter(status, newStatus);
+                    var (dtFull, prev1Full, prev2Full) = Control(
+                        Scatter(dt, dta),
+                        Scatter(dt, planned),
+                        Scatter(ones_like(errorPrev1), errorNorm),
+                        Scatter(ones(rows, dtype: ScalarType.Bool, device: device), finite),
+                        Scatter(zeros(rows, dtype: ScalarType.Bool, device: device), accept),
+                        running,
+                        errorPrev1,
+                        errorPrev2,
+                        ref statusFull);
+                    (nextDt, nextPrev1, nextPrev2) = (Gather(dtFull), Gather(prev1Full), Gather(prev2Full));
+                    newStatus = Gather(statusFull);
+                }
+                else
+                {
+                    (nextDt, nextPrev1, nextPrev2) = Control(dta, planned, errorNorm, finite, accept, active, errorPrev1, errorPrev2, ref newStatus);
+                }
+
                 var outOfSteps = newStatus.eq(RunningCode).logical_and_(attemptsNew.ge(options.MaxSteps));
                 newStatus = where(outOfSteps, full_like(newStatus, (long)SolverStatus.ReachedMaxSteps), newStatus);
             }
@@ -509,7 +536,7 @@ internal sealed class BatchSolver : IDisposable
     {
         calls++;
         callsThisIteration++;
-        var slope = dynamics(time, state)
+        var slope = dynamics(time, state, currentRows!)
             ?? throw new InvalidOperationException("The dynamics returned null; dy/dt must be a tensor of the state's shape.");
         if (slope.dtype != state.dtype || slope.device_type != state.device_type || !slope.shape.SequenceEqual(state.shape))
         {

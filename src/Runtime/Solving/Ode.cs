@@ -65,11 +65,40 @@ public static class Ode
     /// <exception cref="ArgumentException">An argument is invalid (shape, dtype, device, tolerance, times).</exception>
     /// <exception cref="OdeSolverException">Rows failed and <see cref="SolverOptions.ThrowOnFailure"/> is set.</exception>
     /// <exception cref="InvalidOperationException">The dynamics returned a tensor of the wrong shape, dtype or device.</exception>
-    public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options = null) =>
+    public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return Solve(scheme, (t, y, _) => f(t, y), y0, t0, t1, options, observer: null);
+    }
+
+    /// <summary>
+    /// Solves a batch whose dynamics depend on the row: <c>f(t, y, rows)</c> also receives the index of each row
+    /// in the original batch (<c>[B']</c>, int64), because once rows finish the solver evaluates only the running
+    /// ones. Use it for per-row parameters, e.g. <c>(t, y, rows) =&gt; y.mul(rates.index_select(0, rows).unsqueeze(1)).neg()</c>.
+    /// </summary>
+    /// <param name="scheme">The scheme.</param>
+    /// <param name="f">The dynamics: <c>t</c> <c>[B']</c>, <c>y</c> <c>[B', ...]</c> and <c>rows</c> <c>[B']</c> to dy/dt <c>[B', ...]</c>.</param>
+    /// <param name="y0">The initial states, <c>[B, ...]</c>.</param>
+    /// <param name="t0">The start time.</param>
+    /// <param name="t1">The end time.</param>
+    /// <param name="options">How to solve; default adaptive.</param>
+    /// <returns>The solution.</returns>
+    public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options = null) =>
         Solve(scheme, f, y0, t0, t1, options, observer: null);
 
+    /// <summary>Solves per-row dynamics <c>f(t, y, rows)</c> with the scheme found by name.</summary>
+    /// <param name="scheme">The scheme's name.</param>
+    /// <param name="f">The dynamics with the rows' indices in the batch.</param>
+    /// <param name="y0">The initial states, <c>[B, ...]</c>.</param>
+    /// <param name="t0">The start time.</param>
+    /// <param name="t1">The end time.</param>
+    /// <param name="options">How to solve; default adaptive.</param>
+    /// <returns>The solution.</returns>
+    public static OdeSolution Solve(string scheme, Func<Tensor, Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options = null) =>
+        Solve(Schemes.Get(scheme), f, y0, t0, t1, options, observer: null);
+
     // The entry point with an observer, for solvers built on this one (the adjoint).
-    internal static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options, IStepObserver? observer)
+    internal static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor, Tensor> f, Tensor y0, double t0, double t1, SolverOptions? options, IStepObserver? observer)
     {
         ArgumentNullException.ThrowIfNull(scheme);
         ArgumentNullException.ThrowIfNull(f);
@@ -182,6 +211,9 @@ public static class Ode
         }
     }
 
+    internal static bool SameDevice(Tensor a, Tensor b) =>
+        a.device_type == b.device_type && (a.device_type == DeviceType.CPU || a.device_index == b.device_index);
+
     private static void ValidateTolerance(double value, string name)
     {
         if (!(value > 0 && double.IsFinite(value)))
@@ -202,7 +234,7 @@ public static class Ode
             throw new ArgumentException($"{name} must have shape [B] = [{y0.shape[0]}]; got [{string.Join(", ", rows.shape)}].", "options");
         }
 
-        if (rows.device != y0.device)
+        if (!SameDevice(rows, y0))
         {
             throw new ArgumentException($"{name} is on {rows.device} but y0 is on {y0.device}.", "options");
         }
@@ -271,7 +303,7 @@ public static class Ode
             throw new ArgumentException($"OutputTimes must be floating point; got {times.dtype}.", "options");
         }
 
-        if (times.device != y0.device)
+        if (!SameDevice(times, y0))
         {
             throw new ArgumentException($"OutputTimes is on {times.device} but y0 is on {y0.device}.", "options");
         }
@@ -300,12 +332,12 @@ public static class Ode
                 var tau = values[(r * count) + j];
                 if (!double.IsFinite(tau) || (tau - t0) * direction < -slack || (t1 - tau) * direction < -slack)
                 {
-                    throw new ArgumentException($"Output time {tau} (row {r}, index {j}) is not inside [{t0}, {t1}].", "options");
+                    throw new ArgumentException($"OutputTimes: time {tau} (row {r}, index {j}) is not inside [{t0}, {t1}].", "options");
                 }
 
                 if (j > 0 && (tau - values[(r * count) + j - 1]) * direction < 0)
                 {
-                    throw new ArgumentException($"Output times must be monotone from t0 to t1; index {j} of row {r} goes back.", "options");
+                    throw new ArgumentException($"OutputTimes must be monotone from t0 to t1; index {j} of row {r} goes back.", "options");
                 }
             }
         }

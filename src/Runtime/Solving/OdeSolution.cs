@@ -38,11 +38,24 @@ public sealed class OdeSolution : IDisposable
     public SolverStats Stats { get; }
 
     /// <summary>Gets each row's status as an array (copied from the device).</summary>
-    public SolverStatus[] Statuses =>
-        [.. Status.cpu().data<long>().ToArray().Select(static s => (SolverStatus)s)];
+    public SolverStatus[] Statuses
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            return [.. Status.cpu().data<long>().ToArray().Select(static s => (SolverStatus)s)];
+        }
+    }
 
     /// <summary>Gets whether every row ended in <see cref="SolverStatus.Success"/>.</summary>
-    public bool Succeeded => Status.eq(0L).all().item<bool>();
+    public bool Succeeded
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            return Status.eq((long)SolverStatus.Success).all().item<bool>();
+        }
+    }
 
     internal IEnumerable<Tensor> Tensors =>
         new[] { Y, T, Ts, Ys, Status, Stats.FunctionEvaluations, Stats.AcceptedSteps, Stats.RejectedSteps }.OfType<Tensor>();
@@ -81,10 +94,16 @@ public sealed class SolverStats : IDisposable
     public long Calls { get; }
 
     /// <summary>Gets the total number of row evaluations (the sum of <see cref="FunctionEvaluations"/>).</summary>
-    public long RowEvaluations => FunctionEvaluations.sum().item<long>();
+    public long RowEvaluations => Reduce(static x => x.sum());
 
     /// <summary>Gets the largest per-row evaluation count.</summary>
-    public long MaxFunctionEvaluations => FunctionEvaluations.max().item<long>();
+    public long MaxFunctionEvaluations => Reduce(static x => x.max());
+
+    private long Reduce(Func<Tensor, Tensor> reduce)
+    {
+        using var scope = NewDisposeScope();
+        return reduce(FunctionEvaluations).item<long>();
+    }
 
     /// <summary>Disposes the counters.</summary>
     public void Dispose()

@@ -1,0 +1,223 @@
+using System.Runtime.InteropServices;
+using NeuralOde.Modules;
+using NeuralOde.Solving;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Tests;
+
+/// <summary>Gradients of <see cref="OdeBlock"/>: backprop and adjoint against finite differences and each other.</summary>
+[Collection("Torch")]
+public sealed partial class GradientTests
+{
+    private static (OdeBlock Block, Tensor Y0) Problem(GradientMode mode, SolverOptions options, int seed = 11, int rows = 5, bool timeInput = true)
+    {
+        random.manual_seed(seed);
+        var dynamics = new MlpDynamics(3, 8, 2, Activation.Tanh, timeInput);
+        dynamics.to(ScalarType.Float64);
+        var block = new OdeBlock(dynamics, Schemes.Get("DOPRI5"), options, 0.0, 1.0, mode);
+        var y0 = randn(rows, 3, dtype: ScalarType.Float64);
+        return (block, y0);
+    }
+
+    private static Tensor Loss(Tensor y) => y.square().mean().mul(0.5);
+
+    // Central finite differences of the loss along a few random directions in parameter and input space.
+    private static void AssertMatchesFiniteDifferences(OdeBlock block, Tensor y0, double tolerance)
+    {
+        var parameters = block.parameters().ToArray();
+        var x = y0.clone().requires_grad_(true);
+        var loss = Loss(block.forward(x));
+        loss.backward();
+        var generator = new Generator(5);
+        for (var trial = 0; trial < 3; trial++)
+        {
+            using var scope = NewDisposeScope();
+            var directions = parameters.Select(p => randn(p.shape, dtype: p.dtype, generator: generator)).ToArray();
+            var inputDirection = randn(y0.shape, dtype: y0.dtype, generator: generator);
+            var analytic = parameters.Zip(directions).Sum(pd => pd.First.grad!.mul(pd.Second).sum().item<double>())
+                + x.grad!.mul(inputDirection).sum().item<double>();
+
+            const double Eps = 1e-5;
+            double Shifted(double sign)
+            {
+                using var noGrad = no_grad();
+                foreach (var (p, d) in parameters.Zip(directions))
+                {
+                    p.add_(d, sign * Eps);
+                }
+
+                var value = Loss(block.forward(y0.add(inputDirection, sign * Eps))).item<double>();
+                foreach (var (p, d) in parameters.Zip(directions))
+                {
+                    p.add_(d, -sign * Eps);
+                }
+
+                return value;
+            }
+
+            var numeric = (Shifted(+1) - Shifted(-1)) / (2 * Eps);
+            Assert.True(
+                Math.Abs(analytic - numeric) <= tolerance * Math.Max(1.0, Math.Abs(numeric)),
+                $"directional derivative: analytic {analytic:R}, finite differences {numeric:R}");
+        }
+    }
+
+    [Fact]
+    public void Backprop_FixedSteps_MatchesFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        var (block, y0) = Problem(GradientMode.Backprop, SolverOptions.FixedSteps(20));
+
+        // Fixed steps: the discrete solve is smooth in θ and y0, so FD checks backprop to FD accuracy.
+        AssertMatchesFiniteDifferences(block, y0, 1e-7);
+    }
+
+    [Fact]
+    public void Adjoint_TightTolerance_MatchesFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        var (block, y0) = Problem(GradientMode.Adjoint, SolverOptions.FixedSteps(200));
+        block.Adjoint = new AdjointOptions { RelativeTolerance = 1e-11, AbsoluteTolerance = 1e-12 };
+
+        // The forward solve is fine-grained fixed-step; the adjoint integrates backwards adaptively.
+        AssertMatchesFiniteDifferences(block, y0, 1e-6);
+        Assert.True(block.LastBackward.Calls > 0);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void Adjoint_AgreesWithBackprop_WithinTolerance(bool seminorm, bool shared)
+    {
+        using var scope = NewDisposeScope();
+        var options = SolverOptions.Adaptive(1e-10, 1e-12);
+        var (backprop, y0) = Problem(GradientMode.Backprop, options);
+        var (adjoint, _) = Problem(GradientMode.Adjoint, options);
+        adjoint.Adjoint = new AdjointOptions { Seminorm = seminorm, SharedStepSize = shared };
+
+        var xb = y0.clone().requires_grad_(true);
+        Loss(backprop.forward(xb)).backward();
+        var xa = y0.clone().requires_grad_(true);
+        Loss(adjoint.forward(xa)).backward();
+
+        Assert.True(RelativeError(xa.grad!, xb.grad!) < 1e-7, $"dL/dy0 relative error {RelativeError(xa.grad!, xb.grad!):E2}");
+        foreach (var (pa, pb) in adjoint.parameters().Zip(backprop.parameters()))
+        {
+            var error = RelativeError(pa.grad!, pb.grad!);
+            Assert.True(error < 1e-7, $"dL/dθ relative error {error:E2}");
+        }
+    }
+
+    [Fact]
+    public void Adjoint_OutputTimes_MatchesBackprop()
+    {
+        using var scope = NewDisposeScope();
+        var options = SolverOptions.Adaptive(1e-10, 1e-12);
+        var (backprop, y0) = Problem(GradientMode.Backprop, options);
+        var (adjoint, _) = Problem(GradientMode.Adjoint, options);
+        backprop.OutputTimes = adjoint.OutputTimes = [0.0, 0.3, 0.6, 1.0];
+
+        var xb = y0.clone().requires_grad_(true);
+        var trajectoryB = backprop.forward(xb);
+        Assert.Equal([5L, 4L, 3L], trajectoryB.shape);
+        trajectoryB.pow(3).sum().backward();
+        var xa = y0.clone().requires_grad_(true);
+        adjoint.forward(xa).pow(3).sum().backward();
+
+        Assert.True(RelativeError(xa.grad!, xb.grad!) < 1e-7);
+        foreach (var (pa, pb) in adjoint.parameters().Zip(backprop.parameters()))
+        {
+            Assert.True(RelativeError(pa.grad!, pb.grad!) < 1e-7);
+        }
+    }
+
+    [Fact]
+    public void Seminorm_TakesFewerBackwardEvaluations_ThanFullNormAtSameAccuracy()
+    {
+        using var scope = NewDisposeScope();
+        var options = SolverOptions.Adaptive(1e-6, 1e-8);
+        var (reference, y0) = Problem(GradientMode.Backprop, SolverOptions.Adaptive(1e-12, 1e-13), rows: 16);
+        var xr = y0.clone().requires_grad_(true);
+        Loss(reference.forward(xr)).backward();
+        var exact = reference.parameters().Select(static p => p.grad!.clone()).ToArray();
+
+        var results = new Dictionary<bool, (long Calls, double Error)>();
+        foreach (var seminorm in new[] { true, false })
+        {
+            var (block, _) = Problem(GradientMode.Adjoint, options, rows: 16);
+            block.Adjoint = new AdjointOptions { Seminorm = seminorm, SharedStepSize = true };
+            Loss(block.forward(y0.clone().requires_grad_(true))).backward();
+            var error = block.parameters().Zip(exact).Max(pe => RelativeError(pe.First.grad!, pe.Second));
+            results[seminorm] = (block.LastBackward.Calls, error);
+        }
+
+        Assert.True(results[true].Calls < results[false].Calls, $"seminorm {results[true].Calls} vs full {results[false].Calls} backward calls");
+
+        // "At the same accuracy": both gradients are within the tolerance regime of each other.
+        Assert.True(results[true].Error < 1e-4 && results[false].Error < 1e-4, $"errors {results[true].Error:E2} / {results[false].Error:E2}");
+    }
+
+    private static double RelativeError(Tensor actual, Tensor expected) =>
+        actual.sub(expected).norm().item<double>() / Math.Max(expected.norm().item<double>(), 1e-300);
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    private static long ResidentBytes()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        _ = MallocTrim(0);
+        var pages = long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]);
+        return pages * Environment.SystemPageSize;
+    }
+
+    // Memory held after the forward pass (the recorded graph, if any): resident bytes and live managed tensors.
+    private static (long Bytes, long Tensors) MemoryAfterForward(GradientMode mode, int steps)
+    {
+        random.manual_seed(3);
+        var dynamics = new MlpDynamics(16, 32, 2);
+        dynamics.to(ScalarType.Float64);
+        var block = new OdeBlock(dynamics, Schemes.Get("RK4"), SolverOptions.FixedSteps(steps), 0, 1, mode);
+        block.Adjoint = new AdjointOptions { RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-6 };
+        var y0 = randn(64, 16, dtype: ScalarType.Float64).requires_grad_(true);
+        var bytesBefore = ResidentBytes();
+        var tensorsBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        (long, long) held;
+        using (var scope = NewDisposeScope())
+        {
+            var loss = Loss(block.forward(y0));
+            held = (ResidentBytes() - bytesBefore, DisposeScopeManager.Statistics.ThreadTotalLiveCount - tensorsBefore);
+            loss.backward();
+        }
+
+        return held;
+    }
+
+    [Fact]
+    public void Adjoint_MemoryDoesNotGrowWithSteps_WhileBackpropDoes()
+    {
+        // Warm up the allocator and libtorch so that one-off costs don't count.
+        MemoryAfterForward(GradientMode.Backprop, 10);
+        MemoryAfterForward(GradientMode.Adjoint, 10);
+
+        var adjointFew = MemoryAfterForward(GradientMode.Adjoint, 30);
+        var adjointMany = MemoryAfterForward(GradientMode.Adjoint, 300);
+        var backpropFew = MemoryAfterForward(GradientMode.Backprop, 30);
+        var backpropMany = MemoryAfterForward(GradientMode.Backprop, 300);
+
+        // The adjoint keeps the same few tensors whatever the number of steps...
+        Assert.Equal(adjointFew.Tensors, adjointMany.Tensors);
+
+        // ...while backprop's recorded graph (~100 KiB of activations a step here) grows with them.
+        const long MiB = 1 << 20;
+        Assert.True(
+            backpropMany.Bytes > 5 * Math.Max(backpropFew.Bytes, MiB) && backpropMany.Bytes > 15 * MiB,
+            $"backprop: {backpropFew.Bytes / MiB} MiB at 30 steps, {backpropMany.Bytes / MiB} MiB at 300");
+        Assert.True(
+            adjointMany.Bytes < backpropMany.Bytes / 8,
+            $"adjoint held {adjointMany.Bytes / MiB} MiB after 300 steps, backprop {backpropMany.Bytes / MiB} MiB");
+    }
+}
