@@ -100,7 +100,6 @@ public sealed partial class ButcherTableauGenerator
                 var parsed = new ParsedTableau
                 {
                     DisplayName = displayName,
-                    TypeLocation = typeLocation,
                     Order = order ?? 0,
                     OrderLocation = orderLocation,
                     EmbeddedOrder = embeddedOrder,

@@ -108,12 +108,18 @@ public sealed partial class ButcherTableauGenerator
             var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>(duplicates.Count);
             foreach (var duplicate in duplicates)
             {
-                var declaration = TypeDeclarations.Find(compilation, duplicate.Declaration, cancellationToken);
-                diagnostics.Add(Diagnostic.Create(
-                    DiagnosticDescriptors.DuplicateName,
-                    NameLocation(compilation, attributeType, declaration, cancellationToken),
-                    duplicate.Name,
-                    duplicate.FirstType));
+                var location = Location.None;
+                try
+                {
+                    var declaration = TypeDeclarations.Find(compilation, duplicate.Declaration, cancellationToken);
+                    location = NameLocation(compilation, attributeType, declaration, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // Only the location is lost: the duplicate is still reported.
+                }
+
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateName, location, duplicate.Name, duplicate.FirstType));
             }
 
             return new DiagnosticBatch(diagnostics.MoveToImmutable());

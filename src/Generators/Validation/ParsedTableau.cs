@@ -13,9 +13,6 @@ internal sealed class ParsedTableau
     /// <summary>Gets the name used in messages: the scheme name when valid, else the type name.</summary>
     public required string DisplayName { get; init; }
 
-    /// <summary>Gets the location of the class identifier.</summary>
-    public required Location TypeLocation { get; init; }
-
     /// <summary>Gets the declared order of B (validated, 1 to 8).</summary>
     public required int Order { get; init; }
 
