@@ -50,6 +50,7 @@ internal sealed class BatchSolver : IDisposable
     private Tensor? ys;          // [B, T, ...]
 
     private readonly IStepObserver? observer;
+    private readonly bool slopeCheckedByError;
 
     private long calls;
     private int callsThisIteration;
@@ -67,6 +68,9 @@ internal sealed class BatchSolver : IDisposable
         IStepObserver? observer = null)
     {
         this.observer = observer;
+        var tableau = scheme.Tableau;
+        var last = tableau.Stages - 1;
+        slopeCheckedByError = fixedGrid is null && scheme.IsFsal && tableau.BHat is { } bHat && bHat[last].Value != tableau.B[last].Value;
         this.scheme = scheme;
         this.dynamics = dynamics;
         this.options = options;
@@ -301,9 +305,11 @@ internal sealed class BatchSolver : IDisposable
 
         observer?.Accepted(new StepContext(index, ta, dta, ya, step, active), accept);
 
+        // When every stepped row is running and accepted (the common case), selecting is a no-op: skip it.
+        var allAccepted = (compact || runningCount == rows) && accept.all().item<bool>();
         var acceptRows = PerRow(accept);
-        var yNew = where(acceptRows, step.Y, ya);
-        var tNew = where(accept, tEnd, ta);
+        var yNew = allAccepted ? step.Y : where(acceptRows, step.Y, ya);
+        var tNew = allAccepted ? tEnd : where(accept, tEnd, ta);
         var done = accept.logical_and(last);
 
         // The slope at the new state: free for FSAL schemes, one evaluation otherwise (it is the next step's k1).
@@ -316,7 +322,7 @@ internal sealed class BatchSolver : IDisposable
 
         if (scheme.IsFsal && step.EndSlope is not null)
         {
-            k1New = where(acceptRows, step.EndSlope, k1a);
+            k1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, k1a);
         }
         else
         {
@@ -326,14 +332,20 @@ internal sealed class BatchSolver : IDisposable
                 needSlope = accept;
             }
 
-            k1New = needSlope.any().item<bool>() ? where(acceptRows, Evaluate(tEnd, step.Y), k1a) : k1a;
+            k1New = !needSlope.any().item<bool>() ? k1a
+                : allAccepted ? Evaluate(tEnd, step.Y)
+                : where(acceptRows, Evaluate(tEnd, step.Y), k1a);
         }
 
         using (no_grad())
         {
-            // An accepted state whose slope is not finite cannot be continued.
-            var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(k1New.detach()).logical_not());
-            newStatus = where(slopeBad, full_like(newStatus, (long)SolverStatus.NonFinite), newStatus);
+            // An accepted state whose slope is not finite cannot be continued. (FSAL schemes whose last stage
+            // enters the error estimate already rejected such a step.)
+            if (!slopeCheckedByError)
+            {
+                var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(k1New.detach()).logical_not());
+                newStatus = where(slopeBad, full_like(newStatus, (long)SolverStatus.NonFinite), newStatus);
+            }
 
             if (fixedGrid is not null)
             {
@@ -553,7 +565,8 @@ internal sealed class BatchSolver : IDisposable
 
     private Tensor RmsRows(Tensor x) => x.reshape(x.shape[0], -1).square().mean([1]).sqrt_();
 
-    private static Tensor RowsFinite(Tensor x) => x.isfinite().reshape(x.shape[0], -1).all(1);
+    // NaN and ±Inf propagate through amax, so this is one cheap reduction instead of a [B, D] isfinite.
+    private static Tensor RowsFinite(Tensor x) => x.reshape(x.shape[0], -1).abs().amax([1]).isfinite();
 
     private static Tensor Own(Tensor tensor) => tensor.DetachFromDisposeScope();
 
