@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NeuralOde.Demo.Bench;
 using NeuralOde.Demo.Cli;
+using NeuralOde.Solving;
 using NeuralOde.Stepping;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -71,6 +72,11 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
         }
 
         var schemes = settings.SchemeList.Select(Schemes.Get).ToList();
+        if (settings.GradientModes.Count > 0)
+        {
+            return RunGradients(settings, data, problems, schemes, machine, cancellationToken);
+        }
+
         var runner = new BenchRunner(settings.Repeats, settings.Warmup);
         var results = new List<BenchResult>();
         foreach (var name in problems)
@@ -118,6 +124,50 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
             console.WriteLine($"Results written to {Path.GetFullPath(json)}.");
         }
 
+        return 0;
+    }
+
+    // Forward + backward passes of the MLP problems in each gradient mode.
+    private int RunGradients(BenchSettings settings, string data, IReadOnlyList<string> problems, List<RungeKuttaScheme> schemes, MachineInfo machine, CancellationToken cancellationToken)
+    {
+        var results = new List<GradientResult>();
+        foreach (var name in problems)
+        {
+            using var problem = BenchData.LoadProblem(data, name);
+            if (problem.Kind is not ("mlp" or "mlpt"))
+            {
+                Console.Error.WriteLine($"  {name}: skipped (gradients are defined for the MLP problems only)");
+                continue;
+            }
+
+            var dtype = settings.ScalarType ?? problem.DType;
+            foreach (var scheme in schemes)
+            {
+                var benchCase = CaseFor(settings, problem, scheme);
+                var options = benchCase.FixedSteps is int steps
+                    ? SolverOptions.FixedSteps(steps)
+                    : SolverOptions.Adaptive(settings.Rtol, settings.Atol);
+                foreach (var mode in settings.GradientModes)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Console.Error.Write($"  {name} · {scheme.Name} · {mode} … ");
+                    for (var i = 0; i < settings.Warmup; i++)
+                    {
+                        GradientBench.Run(problem, scheme, mode, options, dtype, repeats: 0);
+                    }
+
+                    var result = GradientBench.Run(problem, scheme, mode, options, dtype, settings.Repeats);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ForwardMs:0.#} + {result.BackwardMs:0.#} ms"));
+                    results.Add(result);
+                }
+            }
+        }
+
+        machine.LoadAverageAfter = Machine.LoadAverage();
+        console.WriteLine(
+            $"threads: {machine.Threads} · load average: {machine.LoadAverageBefore} (before), {machine.LoadAverageAfter} (after) · " +
+            $"{machine.Cpu}, {machine.LogicalCores} logical cores · {machine.Dotnet} · TorchSharp {machine.TorchSharp}");
+        GradientBench.Write(console, results);
         return 0;
     }
 

@@ -88,6 +88,22 @@ internal sealed class BenchSettings : CommandSettings
     [Description("Also write every result, the machine and the settings as JSON (written atomically).")]
     public string? Json { get; set; }
 
+    /// <summary>Gets or sets the gradient mode: none (forward solves only), backprop, adjoint or both.</summary>
+    [CommandOption("--gradient <MODE>")]
+    [Description("Time forward + backward passes of L = 0.5·mean(y(t1)²) instead of forward solves: backprop, adjoint or both (MLP problems only); reports NFE both ways and the gradient's error against ref_grad_*.")]
+    [DefaultValue("none")]
+    public string Gradient { get; set; } = "none";
+
+    /// <summary>Gets the gradient modes to run (empty for plain forward solves).</summary>
+    public IReadOnlyList<NeuralOde.Modules.GradientMode> GradientModes => Gradient.Trim().ToLowerInvariant() switch
+    {
+        "none" => [],
+        "backprop" => [NeuralOde.Modules.GradientMode.Backprop],
+        "adjoint" => [NeuralOde.Modules.GradientMode.Adjoint],
+        "both" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Adjoint],
+        _ => throw new InvalidOperationException($"Unknown gradient mode '{Gradient}'."),
+    };
+
     /// <summary>Gets the problems, with comma lists split.</summary>
     public IReadOnlyList<string> ProblemList => Split(Problems);
 
@@ -149,6 +165,11 @@ internal sealed class BenchSettings : CommandSettings
         if (SharedStep && CompareShared)
         {
             return ValidationResult.Error("--shared-step and --compare-shared exclude each other: --compare-shared already runs the shared-step baseline next to each per-row case.");
+        }
+
+        if (Gradient.Trim().ToLowerInvariant() is not ("none" or "backprop" or "adjoint" or "both"))
+        {
+            return ValidationResult.Error($"--gradient must be none, backprop, adjoint or both; got '{Gradient}'.");
         }
 
         if (SchemeNames.Length > 0 && SchemeList.Count == 0)

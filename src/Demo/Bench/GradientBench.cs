@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using NeuralOde.Demo.Cli;
+using NeuralOde.Modules;
+using NeuralOde.Solving;
+using NeuralOde.Stepping;
+using Spectre.Console;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Demo.Bench;
+
+/// <summary>
+/// A benchmark MLP problem's dynamics as a module with trainable parameters <c>W1, b1, W2, b2</c>
+/// (PROBLEMS.md: <c>f = tanh(y·W1ᵀ + b1)·W2ᵀ + b2</c>; with a time column for <c>mlpt</c>).
+/// </summary>
+internal sealed class BenchMlp : OdeFunc
+{
+    private readonly Parameter w1;
+    private readonly Parameter b1;
+    private readonly Parameter w2;
+    private readonly Parameter b2;
+    private readonly bool timeColumn;
+
+    /// <summary>Creates the module from a loaded problem.</summary>
+    /// <param name="problem">An <c>mlp</c> or <c>mlpt</c> problem.</param>
+    /// <param name="dtype">The dtype to compute in.</param>
+    public BenchMlp(BenchProblem problem, ScalarType dtype)
+        : base(nameof(BenchMlp))
+    {
+        if (problem.Kind is not ("mlp" or "mlpt"))
+        {
+            throw new BenchDataException($"Problem '{problem.Name}' is of kind '{problem.Kind}'; gradients are defined for the MLP problems only.");
+        }
+
+        timeColumn = problem.Kind == "mlpt";
+        w1 = new Parameter(problem["W1"].to(dtype).clone());
+        b1 = new Parameter(problem["b1"].to(dtype).clone());
+        w2 = new Parameter(problem["W2"].to(dtype).clone());
+        b2 = new Parameter(problem["b2"].to(dtype).clone());
+        RegisterComponents();
+    }
+
+    /// <summary>Gets the parameters in the reference files' order: W1, b1, W2, b2.</summary>
+    public IReadOnlyList<Parameter> Ordered => [w1, b1, w2, b2];
+
+    /// <summary>Evaluates dy/dt.</summary>
+    /// <param name="t">Each row's time, <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, D]</c>.</param>
+    /// <returns>dy/dt, <c>[B, D]</c>.</returns>
+    public override Tensor forward(Tensor t, Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        var input = timeColumn ? cat([y, t.unsqueeze(1)], 1) : y;
+        var hidden = nn.functional.linear(input, w1, b1).tanh();
+        return nn.functional.linear(hidden, w2, b2).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>One gradient benchmark case's measurements.</summary>
+internal sealed record GradientResult
+{
+    /// <summary>Gets the problem's name.</summary>
+    public required string Problem { get; init; }
+
+    /// <summary>Gets the scheme's name.</summary>
+    public required string Scheme { get; init; }
+
+    /// <summary>Gets the gradient mode: backprop or adjoint.</summary>
+    public required string Mode { get; init; }
+
+    /// <summary>Gets the dtype.</summary>
+    public required string DType { get; init; }
+
+    /// <summary>Gets the median forward time in milliseconds.</summary>
+    public double ForwardMs { get; init; }
+
+    /// <summary>Gets the median backward time in milliseconds.</summary>
+    public double BackwardMs { get; init; }
+
+    /// <summary>Gets the forward solve's batched dynamics calls.</summary>
+    public long ForwardNfe { get; init; }
+
+    /// <summary>Gets the backward pass's batched dynamics calls (0 for backprop, which replays the graph).</summary>
+    public long BackwardNfe { get; init; }
+
+    /// <summary>Gets the relative L2 error of the loss's parameter gradient [W1, b1, W2, b2] against the reference.</summary>
+    public double GradientError { get; init; }
+}
+
+/// <summary>
+/// Times forward and backward passes of <see cref="OdeBlock"/> on a benchmark MLP problem with loss
+/// <c>L = 0.5·mean(y(t1)²)</c> and compares the parameter gradient with the problem's reference.
+/// </summary>
+internal static class GradientBench
+{
+    /// <summary>Runs one case.</summary>
+    /// <param name="problem">The MLP problem.</param>
+    /// <param name="scheme">The scheme.</param>
+    /// <param name="mode">Backprop or adjoint.</param>
+    /// <param name="options">The forward solve's options.</param>
+    /// <param name="dtype">The dtype to compute in.</param>
+    /// <param name="repeats">Timed repeats (the median is reported); 0 measures only the work and the error.</param>
+    /// <returns>The measurements.</returns>
+    public static GradientResult Run(BenchProblem problem, RungeKuttaScheme scheme, GradientMode mode, SolverOptions options, ScalarType dtype, int repeats)
+    {
+        using var scope = NewDisposeScope();
+        var dynamics = new BenchMlp(problem, dtype);
+        var block = new OdeBlock(dynamics, scheme, options, problem.Header.T0, problem.Header.T1, mode);
+        var y0 = problem["y0"].to(dtype);
+
+        // The first pass measures the work and the gradient; the timed passes repeat it.
+        var (_, _, gradients) = Pass(block, dynamics, y0);
+        var forwardNfe = block.LastForward.Calls;
+        var backwardNfe = block.LastBackward.Calls;
+        var reference = cat(new[] { "W1", "b1", "W2", "b2" }.Select(name => problem[$"ref_grad_{name}"].to(ScalarType.Float64).flatten()).ToList());
+        var error = gradients.sub(reference).norm().item<double>() / reference.norm().item<double>();
+
+        var forwardTimes = new List<double>();
+        var backwardTimes = new List<double>();
+        for (var i = 0; i < repeats; i++)
+        {
+            GC.Collect();
+            var (forward, backward, _) = Pass(block, dynamics, y0);
+            forwardTimes.Add(forward);
+            backwardTimes.Add(backward);
+        }
+
+        return new GradientResult
+        {
+            Problem = problem.Name,
+            Scheme = scheme.Name,
+            Mode = mode == GradientMode.Adjoint ? "adjoint" : "backprop",
+            DType = dtype.ToString().ToLowerInvariant(),
+            ForwardMs = Median(forwardTimes),
+            BackwardMs = Median(backwardTimes),
+            ForwardNfe = forwardNfe,
+            BackwardNfe = backwardNfe,
+            GradientError = error,
+        };
+    }
+
+    /// <summary>Writes the results as a table.</summary>
+    /// <param name="console">Where to write.</param>
+    /// <param name="results">The results.</param>
+    public static void Write(IAnsiConsole console, IEnumerable<GradientResult> results)
+    {
+        var table = Output.Styled(new Table(), console)
+            .AddColumn("Problem")
+            .AddColumn("Scheme")
+            .AddColumn("Gradient")
+            .AddColumn("DType")
+            .AddColumn(new TableColumn("Forward ms").RightAligned())
+            .AddColumn(new TableColumn("Backward ms").RightAligned())
+            .AddColumn(new TableColumn("Forward NFE").RightAligned())
+            .AddColumn(new TableColumn("Backward NFE").RightAligned())
+            .AddColumn(new TableColumn("Grad err rel L2").RightAligned());
+        foreach (var r in results)
+        {
+            table.AddRow(
+                r.Problem,
+                r.Scheme,
+                r.Mode,
+                r.DType,
+                Format(r.ForwardMs, "0.0"),
+                Format(r.BackwardMs, "0.0"),
+                r.ForwardNfe.ToString(CultureInfo.InvariantCulture),
+                r.BackwardNfe.ToString(CultureInfo.InvariantCulture),
+                r.GradientError.ToString("0.00E+00", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
+    }
+
+    private static (double ForwardMs, double BackwardMs, Tensor Gradient) Pass(OdeBlock block, BenchMlp dynamics, Tensor y0)
+    {
+        block.zero_grad();
+        var clock = Stopwatch.StartNew();
+        var y = block.call(y0);
+        var loss = y.square().mean().mul(0.5);
+        var forward = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        loss.backward();
+        var backward = clock.Elapsed.TotalMilliseconds;
+        var gradient = cat(dynamics.Ordered.Select(static p => p.grad!.to(ScalarType.Float64).flatten()).ToList());
+        return (forward, backward, gradient);
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        values.Sort();
+        var mid = values.Count / 2;
+        return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+
+    private static string Format(double value, string format) =>
+        double.IsNaN(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);
+}
