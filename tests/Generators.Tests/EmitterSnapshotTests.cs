@@ -7,7 +7,7 @@ namespace NeuralOde.Generators.Tests;
 /// Snapshots of the generated code: one per built-in scheme (the real declarations in src/Runtime/Tableaux) and one
 /// per edge case. Accept changes with <c>UPDATE_SNAPSHOTS=1</c>, after reading the <c>*.received.*</c> files.
 /// </summary>
-public sealed class EmitterSnapshotTests
+public sealed partial class EmitterSnapshotTests
 {
     public static TheoryData<string> BuiltInTableaux => [.. RepoPaths.BuiltInTableauNames];
 
@@ -108,6 +108,41 @@ public sealed class EmitterSnapshotTests
             Assert.Contains($".{name}.Method", registry, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>
+    /// Every named constant whose comment gives an exact fraction has the double nearest that fraction (within an ulp
+    /// or two: a coefficient declared as a product, such as <c>2 * (1.0 / 3)</c>, keeps the folded double), printed so
+    /// that it parses back to itself.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BuiltInTableaux))]
+    public void EmittedConstants_MatchTheirExactFractions(string scheme)
+    {
+        var run = GeneratorHarness.Run(RepoPaths.ReadBuiltInTableau(scheme));
+        var source = Assert.Single(run.GeneratedSources, static p => p.Key != "ButcherTableauRegistry.g.cs").Value;
+
+        var constants = ConstantWithFraction().Matches(source);
+        Assert.NotEmpty(constants);
+        foreach (System.Text.RegularExpressions.Match constant in constants)
+        {
+            var name = constant.Groups["name"].Value;
+            var text = constant.Groups["value"].Value;
+            var value = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+            var numerator = System.Numerics.BigInteger.Parse(constant.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var denominator = constant.Groups["q"].Success
+                ? System.Numerics.BigInteger.Parse(constant.Groups["q"].Value, System.Globalization.CultureInfo.InvariantCulture)
+                : System.Numerics.BigInteger.One;
+            var exact = (double)numerator / (double)denominator;
+            var ulp = Math.BitIncrement(Math.Abs(exact)) - Math.Abs(exact);
+
+            Assert.True(value != 0, $"{name} = 0 should have been left out.");
+            Assert.True(Math.Abs(value - exact) <= 2 * ulp, $"{name} = {text} is not {numerator}/{denominator} = {exact:R}.");
+            Assert.Equal(text, value.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"private const double (?<name>\w+) = (?<value>[^;]+); // (?<p>-?\d+)(?:/(?<q>\d+))?\r?$", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex ConstantWithFraction();
 
     private static string SnapshotDirectory([System.Runtime.CompilerServices.CallerFilePath] string file = "") =>
         Path.Combine(Path.GetDirectoryName(file)!, "Snapshots");

@@ -30,12 +30,6 @@ namespace Consumer.Schemes
             private const double E1 = -0.5; // -1/2
             private const double E2 = 0.5; // 1/2
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB2 = global::NeuralOde.Stepping.StepKernels.Coefficient(B2);
-            private static readonly global::TorchSharp.Scalar SE1 = global::NeuralOde.Stepping.StepKernels.Coefficient(E1);
-            private static readonly global::TorchSharp.Scalar SE2 = global::NeuralOde.Stepping.StepKernels.Coefficient(E2);
-
             private Method()
             {
             }
@@ -87,14 +81,24 @@ namespace Consumer.Schemes
                 var hk1 = k1.mul(h);
                 var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1)), h);
 
-                var y1 = y.add(hk1, SB1).add_(hk2, SB2);
-                var error = hk1.mul(SE1).add_(hk2, SE2);
+                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2);
+                var error = hk1.mul(S.E1).add_(hk2, S.E2);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
+                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
+                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
             }
         }
     }

@@ -42,19 +42,6 @@ namespace NeuralOde.Tableaux
             private const double E3 = 0.1111111111111111; // 1/9
             private const double E4 = -0.125; // -1/8
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SC2 = global::NeuralOde.Stepping.StepKernels.Coefficient(C2);
-            private static readonly global::TorchSharp.Scalar SC3 = global::NeuralOde.Stepping.StepKernels.Coefficient(C3);
-            private static readonly global::TorchSharp.Scalar SA2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A2_1);
-            private static readonly global::TorchSharp.Scalar SA3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_2);
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB2 = global::NeuralOde.Stepping.StepKernels.Coefficient(B2);
-            private static readonly global::TorchSharp.Scalar SB3 = global::NeuralOde.Stepping.StepKernels.Coefficient(B3);
-            private static readonly global::TorchSharp.Scalar SE1 = global::NeuralOde.Stepping.StepKernels.Coefficient(E1);
-            private static readonly global::TorchSharp.Scalar SE2 = global::NeuralOde.Stepping.StepKernels.Coefficient(E2);
-            private static readonly global::TorchSharp.Scalar SE3 = global::NeuralOde.Stepping.StepKernels.Coefficient(E3);
-            private static readonly global::TorchSharp.Scalar SE4 = global::NeuralOde.Stepping.StepKernels.Coefficient(E4);
-
             private Method()
             {
             }
@@ -106,21 +93,38 @@ namespace NeuralOde.Tableaux
                 var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC2), y.add(hk1, SA2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC3), y.add(hk2, SA3_2)), h);
+                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk2, S.A3_2)), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, SB1).add_(hk2, SB2).add_(hk3, SB3); // b4 = 0: skipped
+                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3); // b4 = 0: skipped
                 var k4 = f(t.add(dt), y1);
                 var hk4 = k4.mul(h);
 
-                var error = hk1.mul(SE1).add_(hk2, SE2).add_(hk3, SE3).add_(hk4, SE4);
+                var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: k4.MoveToOuterDisposeScope(),
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
+                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
+                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
+                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
+                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
+                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
+                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
             }
         }
     }

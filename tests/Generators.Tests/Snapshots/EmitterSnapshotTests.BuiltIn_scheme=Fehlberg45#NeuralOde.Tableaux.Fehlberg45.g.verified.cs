@@ -57,36 +57,6 @@ namespace NeuralOde.Tableaux
             private const double E5 = -0.02; // -1/50
             private const double E6 = -0.03636363636363636; // -2/55
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SC2 = global::NeuralOde.Stepping.StepKernels.Coefficient(C2);
-            private static readonly global::TorchSharp.Scalar SC3 = global::NeuralOde.Stepping.StepKernels.Coefficient(C3);
-            private static readonly global::TorchSharp.Scalar SC4 = global::NeuralOde.Stepping.StepKernels.Coefficient(C4);
-            private static readonly global::TorchSharp.Scalar SC6 = global::NeuralOde.Stepping.StepKernels.Coefficient(C6);
-            private static readonly global::TorchSharp.Scalar SA2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A2_1);
-            private static readonly global::TorchSharp.Scalar SA3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_1);
-            private static readonly global::TorchSharp.Scalar SA3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_2);
-            private static readonly global::TorchSharp.Scalar SA4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A4_1);
-            private static readonly global::TorchSharp.Scalar SA4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A4_2);
-            private static readonly global::TorchSharp.Scalar SA4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(A4_3);
-            private static readonly global::TorchSharp.Scalar SA5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_1);
-            private static readonly global::TorchSharp.Scalar SA5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_2);
-            private static readonly global::TorchSharp.Scalar SA5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_3);
-            private static readonly global::TorchSharp.Scalar SA5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_4);
-            private static readonly global::TorchSharp.Scalar SA6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_1);
-            private static readonly global::TorchSharp.Scalar SA6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_2);
-            private static readonly global::TorchSharp.Scalar SA6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_3);
-            private static readonly global::TorchSharp.Scalar SA6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_4);
-            private static readonly global::TorchSharp.Scalar SA6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_5);
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB3 = global::NeuralOde.Stepping.StepKernels.Coefficient(B3);
-            private static readonly global::TorchSharp.Scalar SB4 = global::NeuralOde.Stepping.StepKernels.Coefficient(B4);
-            private static readonly global::TorchSharp.Scalar SB5 = global::NeuralOde.Stepping.StepKernels.Coefficient(B5);
-            private static readonly global::TorchSharp.Scalar SE1 = global::NeuralOde.Stepping.StepKernels.Coefficient(E1);
-            private static readonly global::TorchSharp.Scalar SE3 = global::NeuralOde.Stepping.StepKernels.Coefficient(E3);
-            private static readonly global::TorchSharp.Scalar SE4 = global::NeuralOde.Stepping.StepKernels.Coefficient(E4);
-            private static readonly global::TorchSharp.Scalar SE5 = global::NeuralOde.Stepping.StepKernels.Coefficient(E5);
-            private static readonly global::TorchSharp.Scalar SE6 = global::NeuralOde.Stepping.StepKernels.Coefficient(E6);
-
             private Method()
             {
             }
@@ -140,14 +110,14 @@ namespace NeuralOde.Tableaux
                 var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC2), y.add(hk1, SA2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC3), y.add(hk1, SA3_1).add_(hk2, SA3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC4), y.add(hk1, SA4_1).add_(hk2, SA4_2).add_(hk3, SA4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, SA5_1).add_(hk2, SA5_2).add_(hk3, SA5_3).add_(hk4, SA5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC6), y.add(hk1, SA6_1).add_(hk2, SA6_2).add_(hk3, SA6_3).add_(hk4, SA6_4).add_(hk5, SA6_5)), h);
+                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
+                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
+                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
+                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
 
-                var y1 = y.add(hk1, SB1).add_(hk3, SB3).add_(hk4, SB4).add_(hk5, SB5); // b2 = b6 = 0: skipped
-                var error = hk1.mul(SE1).add_(hk3, SE3).add_(hk4, SE4).add_(hk5, SE5).add_(hk6, SE6); // e2 = 0: skipped
+                var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5); // b2 = b6 = 0: skipped
+                var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -162,6 +132,40 @@ namespace NeuralOde.Tableaux
                         hk5.MoveToOuterDisposeScope(),
                         hk6.MoveToOuterDisposeScope(),
                     ]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
+                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
+                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
+                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
+                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
+                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
+                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
+                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
+                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
+                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
+                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
+                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
+                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
+                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
+                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
+                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
+                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
+                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
+                internal static readonly global::TorchSharp.Scalar B5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B5);
+                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
+                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
+                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
+                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
+                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
             }
         }
     }

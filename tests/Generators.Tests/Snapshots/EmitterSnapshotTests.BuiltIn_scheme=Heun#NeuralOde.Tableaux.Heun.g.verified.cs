@@ -23,10 +23,6 @@ namespace NeuralOde.Tableaux
             private const double B1 = 0.5; // 1/2
             private const double B2 = 0.5; // 1/2
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB2 = global::NeuralOde.Stepping.StepKernels.Coefficient(B2);
-
             private Method()
             {
             }
@@ -78,13 +74,21 @@ namespace NeuralOde.Tableaux
                 var hk1 = k1.mul(h);
                 var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1)), h);
 
-                var y1 = y.add(hk1, SB1).add_(hk2, SB2);
+                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
             }
         }
     }

@@ -22,10 +22,6 @@ namespace NeuralOde.Tableaux
             // Weights of the propagated solution (order 2).
             private const double B2 = 1; // 1
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SC2 = global::NeuralOde.Stepping.StepKernels.Coefficient(C2);
-            private static readonly global::TorchSharp.Scalar SA2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A2_1);
-
             private Method()
             {
             }
@@ -75,7 +71,7 @@ namespace NeuralOde.Tableaux
                 var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC2), y.add(hk1, SA2_1)), h);
+                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
 
                 var y1 = y.add(hk2); // b1 = 0: skipped
 
@@ -84,6 +80,14 @@ namespace NeuralOde.Tableaux
                     error: null,
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
             }
         }
     }

@@ -94,63 +94,6 @@ namespace NeuralOde.Tableaux
             private const double D7_3 = -4; // -4
             private const double D7_4 = 2.5; // 2.5
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SC2 = global::NeuralOde.Stepping.StepKernels.Coefficient(C2);
-            private static readonly global::TorchSharp.Scalar SC3 = global::NeuralOde.Stepping.StepKernels.Coefficient(C3);
-            private static readonly global::TorchSharp.Scalar SC4 = global::NeuralOde.Stepping.StepKernels.Coefficient(C4);
-            private static readonly global::TorchSharp.Scalar SC5 = global::NeuralOde.Stepping.StepKernels.Coefficient(C5);
-            private static readonly global::TorchSharp.Scalar SA2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A2_1);
-            private static readonly global::TorchSharp.Scalar SA3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_1);
-            private static readonly global::TorchSharp.Scalar SA3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_2);
-            private static readonly global::TorchSharp.Scalar SA4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A4_1);
-            private static readonly global::TorchSharp.Scalar SA4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A4_2);
-            private static readonly global::TorchSharp.Scalar SA4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(A4_3);
-            private static readonly global::TorchSharp.Scalar SA5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_1);
-            private static readonly global::TorchSharp.Scalar SA5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_2);
-            private static readonly global::TorchSharp.Scalar SA5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_3);
-            private static readonly global::TorchSharp.Scalar SA5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(A5_4);
-            private static readonly global::TorchSharp.Scalar SA6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_1);
-            private static readonly global::TorchSharp.Scalar SA6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_2);
-            private static readonly global::TorchSharp.Scalar SA6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_3);
-            private static readonly global::TorchSharp.Scalar SA6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_4);
-            private static readonly global::TorchSharp.Scalar SA6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(A6_5);
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB2 = global::NeuralOde.Stepping.StepKernels.Coefficient(B2);
-            private static readonly global::TorchSharp.Scalar SB3 = global::NeuralOde.Stepping.StepKernels.Coefficient(B3);
-            private static readonly global::TorchSharp.Scalar SB4 = global::NeuralOde.Stepping.StepKernels.Coefficient(B4);
-            private static readonly global::TorchSharp.Scalar SB5 = global::NeuralOde.Stepping.StepKernels.Coefficient(B5);
-            private static readonly global::TorchSharp.Scalar SB6 = global::NeuralOde.Stepping.StepKernels.Coefficient(B6);
-            private static readonly global::TorchSharp.Scalar SE1 = global::NeuralOde.Stepping.StepKernels.Coefficient(E1);
-            private static readonly global::TorchSharp.Scalar SE2 = global::NeuralOde.Stepping.StepKernels.Coefficient(E2);
-            private static readonly global::TorchSharp.Scalar SE3 = global::NeuralOde.Stepping.StepKernels.Coefficient(E3);
-            private static readonly global::TorchSharp.Scalar SE4 = global::NeuralOde.Stepping.StepKernels.Coefficient(E4);
-            private static readonly global::TorchSharp.Scalar SE5 = global::NeuralOde.Stepping.StepKernels.Coefficient(E5);
-            private static readonly global::TorchSharp.Scalar SE6 = global::NeuralOde.Stepping.StepKernels.Coefficient(E6);
-            private static readonly global::TorchSharp.Scalar SE7 = global::NeuralOde.Stepping.StepKernels.Coefficient(E7);
-            private static readonly global::TorchSharp.Scalar SD1_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_1);
-            private static readonly global::TorchSharp.Scalar SD1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_2);
-            private static readonly global::TorchSharp.Scalar SD1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_3);
-            private static readonly global::TorchSharp.Scalar SD1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_4);
-            private static readonly global::TorchSharp.Scalar SD2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D2_2);
-            private static readonly global::TorchSharp.Scalar SD2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D2_3);
-            private static readonly global::TorchSharp.Scalar SD2_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D2_4);
-            private static readonly global::TorchSharp.Scalar SD3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D3_2);
-            private static readonly global::TorchSharp.Scalar SD3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D3_3);
-            private static readonly global::TorchSharp.Scalar SD3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D3_4);
-            private static readonly global::TorchSharp.Scalar SD4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D4_2);
-            private static readonly global::TorchSharp.Scalar SD4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D4_3);
-            private static readonly global::TorchSharp.Scalar SD4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D4_4);
-            private static readonly global::TorchSharp.Scalar SD5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D5_2);
-            private static readonly global::TorchSharp.Scalar SD5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D5_3);
-            private static readonly global::TorchSharp.Scalar SD5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D5_4);
-            private static readonly global::TorchSharp.Scalar SD6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D6_2);
-            private static readonly global::TorchSharp.Scalar SD6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D6_3);
-            private static readonly global::TorchSharp.Scalar SD6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D6_4);
-            private static readonly global::TorchSharp.Scalar SD7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D7_2);
-            private static readonly global::TorchSharp.Scalar SD7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D7_3);
-            private static readonly global::TorchSharp.Scalar SD7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(D7_4);
-            private static readonly global::TorchSharp.Scalar SOne = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
-
             private Method()
             {
             }
@@ -214,18 +157,18 @@ namespace NeuralOde.Tableaux
                 var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC2), y.add(hk1, SA2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC3), y.add(hk1, SA3_1).add_(hk2, SA3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC4), y.add(hk1, SA4_1).add_(hk2, SA4_2).add_(hk3, SA4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC5), y.add(hk1, SA5_1).add_(hk2, SA5_2).add_(hk3, SA5_3).add_(hk4, SA5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, SA6_1).add_(hk2, SA6_2).add_(hk3, SA6_3).add_(hk4, SA6_4).add_(hk5, SA6_5)), h);
+                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
+                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
+                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
+                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, SB1).add_(hk2, SB2).add_(hk3, SB3).add_(hk4, SB4).add_(hk5, SB5).add_(hk6, SB6); // b7 = 0: skipped
+                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5).add_(hk6, S.B6); // b7 = 0: skipped
                 var k7 = f(t.add(dt), y1);
                 var hk7 = k7.mul(h);
 
-                var error = hk1.mul(SE1).add_(hk2, SE2).add_(hk3, SE3).add_(hk4, SE4).add_(hk5, SE5).add_(hk6, SE6).add_(hk7, SE7);
+                var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6).add_(hk7, S.E7);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -256,23 +199,84 @@ namespace NeuralOde.Tableaux
                 var th4 = th3.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.mul(SD1_1).add_(th2, SD1_2).add_(th3, SD1_3).add_(th4, SD1_4);
-                var b2 = th2.mul(SD2_2).add_(th3, SD2_3).add_(th4, SD2_4);
-                var b3 = th2.mul(SD3_2).add_(th3, SD3_3).add_(th4, SD3_4);
-                var b4 = th2.mul(SD4_2).add_(th3, SD4_3).add_(th4, SD4_4);
-                var b5 = th2.mul(SD5_2).add_(th3, SD5_3).add_(th4, SD5_4);
-                var b6 = th2.mul(SD6_2).add_(th3, SD6_3).add_(th4, SD6_4);
-                var b7 = th2.mul(SD7_2).add_(th3, SD7_3).add_(th4, SD7_4);
+                var b1 = th.mul(S.D1_1).add_(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4);
+                var b2 = th2.mul(S.D2_2).add_(th3, S.D2_3).add_(th4, S.D2_4);
+                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4);
+                var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4);
+                var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4);
+                var b6 = th2.mul(S.D6_2).add_(th3, S.D6_3).add_(th4, S.D6_4);
+                var b7 = th2.mul(S.D7_2).add_(th3, S.D7_3).add_(th4, S.D7_4);
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, SOne)
-                    .addcmul_(step.ScaledStages[1], b2, SOne)
-                    .addcmul_(step.ScaledStages[2], b3, SOne)
-                    .addcmul_(step.ScaledStages[3], b4, SOne)
-                    .addcmul_(step.ScaledStages[4], b5, SOne)
-                    .addcmul_(step.ScaledStages[5], b6, SOne)
-                    .addcmul_(step.ScaledStages[6], b7, SOne);
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[1], b2, S.One)
+                    .addcmul_(step.ScaledStages[2], b3, S.One)
+                    .addcmul_(step.ScaledStages[3], b4, S.One)
+                    .addcmul_(step.ScaledStages[4], b5, S.One)
+                    .addcmul_(step.ScaledStages[5], b6, S.One)
+                    .addcmul_(step.ScaledStages[6], b7, S.One);
                 return result.MoveToOuterDisposeScope();
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
+                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
+                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
+                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
+                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
+                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
+                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
+                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
+                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
+                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
+                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
+                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
+                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
+                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
+                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
+                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
+                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
+                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
+                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
+                internal static readonly global::TorchSharp.Scalar B5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B5);
+                internal static readonly global::TorchSharp.Scalar B6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B6);
+                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
+                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
+                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
+                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
+                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
+                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
+                internal static readonly global::TorchSharp.Scalar E7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E7);
+                internal static readonly global::TorchSharp.Scalar D1_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_1);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
+                internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);
+                internal static readonly global::TorchSharp.Scalar D2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_2);
+                internal static readonly global::TorchSharp.Scalar D2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_3);
+                internal static readonly global::TorchSharp.Scalar D2_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_4);
+                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
+                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
+                internal static readonly global::TorchSharp.Scalar D3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_4);
+                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
+                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
+                internal static readonly global::TorchSharp.Scalar D4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_4);
+                internal static readonly global::TorchSharp.Scalar D5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_2);
+                internal static readonly global::TorchSharp.Scalar D5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_3);
+                internal static readonly global::TorchSharp.Scalar D5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_4);
+                internal static readonly global::TorchSharp.Scalar D6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_2);
+                internal static readonly global::TorchSharp.Scalar D6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_3);
+                internal static readonly global::TorchSharp.Scalar D6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_4);
+                internal static readonly global::TorchSharp.Scalar D7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_2);
+                internal static readonly global::TorchSharp.Scalar D7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_3);
+                internal static readonly global::TorchSharp.Scalar D7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_4);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

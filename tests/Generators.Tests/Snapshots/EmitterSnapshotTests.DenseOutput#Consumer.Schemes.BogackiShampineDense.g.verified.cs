@@ -53,28 +53,6 @@ namespace Consumer.Schemes
             private const double D4_2 = -1; // -1
             private const double D4_3 = 1; // 1
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SC2 = global::NeuralOde.Stepping.StepKernels.Coefficient(C2);
-            private static readonly global::TorchSharp.Scalar SC3 = global::NeuralOde.Stepping.StepKernels.Coefficient(C3);
-            private static readonly global::TorchSharp.Scalar SA2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A2_1);
-            private static readonly global::TorchSharp.Scalar SA3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_2);
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB2 = global::NeuralOde.Stepping.StepKernels.Coefficient(B2);
-            private static readonly global::TorchSharp.Scalar SB3 = global::NeuralOde.Stepping.StepKernels.Coefficient(B3);
-            private static readonly global::TorchSharp.Scalar SE1 = global::NeuralOde.Stepping.StepKernels.Coefficient(E1);
-            private static readonly global::TorchSharp.Scalar SE2 = global::NeuralOde.Stepping.StepKernels.Coefficient(E2);
-            private static readonly global::TorchSharp.Scalar SE3 = global::NeuralOde.Stepping.StepKernels.Coefficient(E3);
-            private static readonly global::TorchSharp.Scalar SE4 = global::NeuralOde.Stepping.StepKernels.Coefficient(E4);
-            private static readonly global::TorchSharp.Scalar SD1_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_1);
-            private static readonly global::TorchSharp.Scalar SD1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_2);
-            private static readonly global::TorchSharp.Scalar SD1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D1_3);
-            private static readonly global::TorchSharp.Scalar SD2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D2_2);
-            private static readonly global::TorchSharp.Scalar SD2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D2_3);
-            private static readonly global::TorchSharp.Scalar SD3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D3_2);
-            private static readonly global::TorchSharp.Scalar SD3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(D3_3);
-            private static readonly global::TorchSharp.Scalar SD4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(D4_2);
-            private static readonly global::TorchSharp.Scalar SOne = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
-
             private Method()
             {
             }
@@ -132,15 +110,15 @@ namespace Consumer.Schemes
                 var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC2), y.add(hk1, SA2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC3), y.add(hk2, SA3_2)), h);
+                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk2, S.A3_2)), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, SB1).add_(hk2, SB2).add_(hk3, SB3); // b4 = 0: skipped
+                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3); // b4 = 0: skipped
                 var k4 = f(t.add(dt), y1);
                 var hk4 = k4.mul(h);
 
-                var error = hk1.mul(SE1).add_(hk2, SE2).add_(hk3, SE3).add_(hk4, SE4);
+                var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -161,17 +139,43 @@ namespace Consumer.Schemes
                 var th3 = th2.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.mul(SD1_1).add_(th2, SD1_2).add_(th3, SD1_3);
-                var b2 = th2.mul(SD2_2).add_(th3, SD2_3);
-                var b3 = th2.mul(SD3_2).add_(th3, SD3_3);
-                var b4 = th2.mul(SD4_2).add_(th3);
+                var b1 = th.mul(S.D1_1).add_(th2, S.D1_2).add_(th3, S.D1_3);
+                var b2 = th2.mul(S.D2_2).add_(th3, S.D2_3);
+                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3);
+                var b4 = th2.mul(S.D4_2).add_(th3);
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, SOne)
-                    .addcmul_(step.ScaledStages[1], b2, SOne)
-                    .addcmul_(step.ScaledStages[2], b3, SOne)
-                    .addcmul_(step.ScaledStages[3], b4, SOne);
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[1], b2, S.One)
+                    .addcmul_(step.ScaledStages[2], b3, S.One)
+                    .addcmul_(step.ScaledStages[3], b4, S.One);
                 return result.MoveToOuterDisposeScope();
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
+                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
+                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
+                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
+                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
+                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
+                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
+                internal static readonly global::TorchSharp.Scalar D1_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_1);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
+                internal static readonly global::TorchSharp.Scalar D2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_2);
+                internal static readonly global::TorchSharp.Scalar D2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_3);
+                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
+                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
+                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

@@ -29,16 +29,6 @@ namespace Consumer.Schemes
             private const double B3 = 0.3333333333333333; // 1/3
             private const double B4 = 0.16666666666666666; // 1/6
 
-            // Native scalars of the coefficients the arithmetic uses, created once.
-            private static readonly global::TorchSharp.Scalar SC2 = global::NeuralOde.Stepping.StepKernels.Coefficient(C2);
-            private static readonly global::TorchSharp.Scalar SC3 = global::NeuralOde.Stepping.StepKernels.Coefficient(C3);
-            private static readonly global::TorchSharp.Scalar SA2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(A2_1);
-            private static readonly global::TorchSharp.Scalar SA3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(A3_2);
-            private static readonly global::TorchSharp.Scalar SB1 = global::NeuralOde.Stepping.StepKernels.Coefficient(B1);
-            private static readonly global::TorchSharp.Scalar SB2 = global::NeuralOde.Stepping.StepKernels.Coefficient(B2);
-            private static readonly global::TorchSharp.Scalar SB3 = global::NeuralOde.Stepping.StepKernels.Coefficient(B3);
-            private static readonly global::TorchSharp.Scalar SB4 = global::NeuralOde.Stepping.StepKernels.Coefficient(B4);
-
             private Method()
             {
             }
@@ -90,17 +80,31 @@ namespace Consumer.Schemes
                 var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC2), y.add(hk1, SA2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, SC3), y.add(hk2, SA3_2)), h);
+                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk2, S.A3_2)), h);
                 var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk3)), h);
 
-                var y1 = y.add(hk1, SB1).add_(hk2, SB2).add_(hk3, SB3).add_(hk4, SB4);
+                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3).add_(hk4, S.B4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
+                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
+                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
+                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
             }
         }
     }
