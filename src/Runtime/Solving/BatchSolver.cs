@@ -6,7 +6,8 @@ namespace NeuralOde.Solving;
 
 /// <summary>
 /// The batched solver loop: every row keeps its own time, step size, controller history and status; rows that
-/// finished or failed never change again, and once few rows run, only those are stepped (gather → step → scatter).
+/// finished or failed never change again, and once enough of them are done they leave the work set, so that only
+/// running rows are stepped (their final values are scattered into the results once, when they leave).
 /// </summary>
 /// <remarks>
 /// All per-row state lives in tensors owned by this object (detached from every dispose scope); each iteration
@@ -31,8 +32,10 @@ internal sealed class BatchSolver : IDisposable
     private readonly double[]? fixedGrid;
     private readonly int outputCount;
 
-    // Per-row state, [B] unless noted. Owned: detached from scopes, replaced generation by generation.
-    private Tensor y;          // [B, ...]
+    // Per-row state of the work set (the rows still being stepped, W of them), [W] unless noted. Owned: detached
+    // from scopes, replaced generation by generation. `work` maps each work row to its row in the batch.
+    private Tensor work;       // int64
+    private Tensor y;          // [W, ...]
     private Tensor t;
     private Tensor dt;         // signed planned step
     private Tensor k1;         // [B, ...] f(t, y)
@@ -45,9 +48,10 @@ internal sealed class BatchSolver : IDisposable
     private Tensor errorPrev2; // the one before
     private Tensor rtol;
     private Tensor atol;
-    private Tensor? outputTimes; // [B, T]
+    private Tensor? outputTimes; // [W, T]
     private Tensor? nextOutput;  // int64: index of the next output time not yet written
-    private Tensor? ys;          // [B, T, ...]
+    private Tensor? ys;          // [B, T, ...], in batch order
+    private Results? results;    // rows that left the work set, in batch order; null until the first compaction
 
     private readonly IStepObserver? observer;
     private readonly bool slopeCheckedByError;
@@ -84,6 +88,7 @@ internal sealed class BatchSolver : IDisposable
         device = y0.device;
 
         using var scope = NewDisposeScope();
+        work = Own(arange(rows, dtype: ScalarType.Int64, device: device));
         y = Own(y0.alias());
         t = Own(full(rows, t0, dtype: dtype, device: device));
         dt = Own(zeros(rows, dtype: dtype, device: device));
@@ -126,21 +131,37 @@ internal sealed class BatchSolver : IDisposable
         {
             // Rows still running after the last iteration ran out of steps.
             Replace(ref status, where(status.eq(RunningCode), full_like(status, (long)SolverStatus.ReachedMaxSteps), status));
+            if (results is not null)
+            {
+                var all = arange(work.shape[0], dtype: ScalarType.Int64, device: device);
+                results.Record(work, all, y, t, status, accepted, rejected, evaluations);
+            }
         }
 
-        var stats = new SolverStats(Take(ref evaluations), Take(ref accepted), Take(ref rejected), calls);
-        return new OdeSolution(Take(ref y), Take(ref t), requestedTimes?.alias().DetachFromDisposeScope(), TakeOptional(ref ys), Take(ref status), stats);
+        if (results is null)
+        {
+            // The work set never shrank: it is the batch, in order.
+            var stats = new SolverStats(Take(ref evaluations), Take(ref accepted), Take(ref rejected), calls);
+            return new OdeSolution(Take(ref y), Take(ref t), requestedTimes?.alias().DetachFromDisposeScope(), TakeOptional(ref ys), Take(ref status), stats);
+        }
+
+        var final = results;
+        results = null;
+        var finalStats = new SolverStats(final.Evaluations, final.Accepted, final.Rejected, calls);
+        return new OdeSolution(final.Y, final.T, requestedTimes?.alias().DetachFromDisposeScope(), TakeOptional(ref ys), final.Status, finalStats);
     }
 
     public void Dispose()
     {
-        foreach (var tensor in new[] { y, t, dt, k1, status, attempts, accepted, rejected, evaluations, errorPrev1, errorPrev2, rtol, atol, outputTimes, nextOutput, ys })
+        foreach (var tensor in new[] { work, y, t, dt, k1, status, attempts, accepted, rejected, evaluations, errorPrev1, errorPrev2, rtol, atol, outputTimes, nextOutput, ys })
         {
             if (tensor is not null && !tensor.IsInvalid)
             {
                 tensor.Dispose();
             }
         }
+
+        results?.Dispose();
     }
 
     // The first slope, non-finite initial states, outputs at t0 and the initial step.
@@ -148,7 +169,7 @@ internal sealed class BatchSolver : IDisposable
     {
         using var scope = NewDisposeScope();
         callsThisIteration = 0;
-        currentRows = arange(rows, dtype: ScalarType.Int64, device: device);
+        currentRows = work;
         var slope = Evaluate(t, y);
         Replace(ref k1, slope);
         using (no_grad())
@@ -159,9 +180,8 @@ internal sealed class BatchSolver : IDisposable
 
         if (ys is not null)
         {
-            var all = arange(rows, dtype: ScalarType.Int64, device: device);
             var noStep = full(rows, t0, dtype: dtype, device: device);
-            WriteOutputs(all, noStep, noStep, ones(rows, dtype: ScalarType.Bool, device: device), y, _ => y);
+            WriteOutputs(noStep, noStep, ones(rows, dtype: ScalarType.Bool, device: device), y, _ => y);
         }
 
         if (fixedGrid is null)
@@ -213,7 +233,7 @@ internal sealed class BatchSolver : IDisposable
         }
     }
 
-    // One step of every running row. Returns false when no row is running.
+    // One step of every running row of the work set. Returns false when no row is running.
     private bool Iterate(long iteration)
     {
         using var scope = NewDisposeScope();
@@ -224,44 +244,45 @@ internal sealed class BatchSolver : IDisposable
             return false;
         }
 
-        callsThisIteration = 0;
-        var compact = runningCount < rows && options.Compaction switch
+        // Compaction: drop finished and failed rows from the work set, so that they cost nothing any more.
+        var width = work.shape[0];
+        var shrink = runningCount < width && options.Compaction switch
         {
             CompactionMode.Always => true,
             CompactionMode.Never => false,
-            _ => runningCount < options.CompactionThreshold * rows,
+            _ => runningCount < options.CompactionThreshold * width,
         };
 
-        var index = compact ? running.nonzero().squeeze(1) : arange(rows, dtype: ScalarType.Int64, device: device);
-        currentRows = index;
-        Tensor Gather(Tensor x) => compact ? x.index_select(0, index) : x;
-        var active = compact ? ones(runningCount, dtype: ScalarType.Bool, device: device) : running;
-        var batch = compact ? runningCount : rows;
+        if (shrink)
+        {
+            Retire(running);
+            running = ones(runningCount, dtype: ScalarType.Bool, device: device);
+            width = runningCount;
+        }
 
-        var ya = Gather(y);
-        var ta = Gather(t);
-        var k1a = Gather(k1);
-        var planned = Gather(dt);
+        callsThisIteration = 0;
+        currentRows = work;
+        var active = running;
 
         Tensor dta, last, tEnd;
         if (fixedGrid is null)
         {
             // Clip the step so that it lands exactly on t1.
-            var remaining = ta.neg().add_(t1);
-            last = planned.abs().ge(remaining.abs());
-            dta = where(last, remaining, planned);
-            tEnd = where(last, full_like(ta, t1), ta.add(dta));
+            var remaining = t.neg().add_(t1);
+            last = dt.abs().ge(remaining.abs());
+            dta = where(last, remaining, dt);
+            tEnd = where(last, full_like(t, t1), t.add(dta));
         }
         else
         {
             var from = fixedGrid[iteration];
             var to = fixedGrid[iteration + 1];
-            dta = full(batch, to - from, dtype: dtype, device: device);
-            last = full(batch, iteration + 2 == fixedGrid.Length, dtype: ScalarType.Bool, device: device);
-            tEnd = full(batch, to, dtype: dtype, device: device);
+            dta = full(width, to - from, dtype: dtype, device: device);
+            last = full(width, iteration + 2 == fixedGrid.Length, dtype: ScalarType.Bool, device: device);
+            tEnd = full(width, to, dtype: dtype, device: device);
         }
 
-        var step = scheme.Step(Evaluate, ta, dta, ya, k1a);
+        var step = scheme.Step(Evaluate, t, dta, y, k1);
 
         Tensor accept, finite, errorNorm;
         using (no_grad())
@@ -269,76 +290,70 @@ internal sealed class BatchSolver : IDisposable
             var y1d = step.Y.detach();
             if (fixedGrid is null)
             {
-                var scale = ya.detach().abs().maximum(y1d.abs()).mul_(PerRow(Gather(rtol))).add_(PerRow(Gather(atol)));
+                var scale = y.detach().abs().maximum(y1d.abs()).mul_(PerRow(rtol)).add_(PerRow(atol));
                 errorNorm = RmsRows(step.Error!.detach().div(scale));
                 if (options.SharedStepSize)
                 {
                     // One norm for the batch: the RMS over all elements of the running rows (and of any channel an
                     // observer integrates outside the state, such as an adjoint's parameter gradient).
                     var weight = active.to_type(dtype);
-                    var perRow = ya.numel() / Math.Max(ya.shape[0], 1);
+                    var perRow = y.numel() / Math.Max(width, 1);
                     var sumOfSquares = errorNorm.square().mul_(weight).sum().mul_(perRow);
                     var count = weight.sum().mul_(perRow);
-                    if (observer?.ErrorContribution(new StepContext(index, ta, dta, ya, step, active)) is var (extraSquares, extraCount))
+                    if (observer?.ErrorContribution(new StepContext(work, t, dta, y, step, active)) is var (extraSquares, extraCount))
                     {
                         sumOfSquares = sumOfSquares.add(extraSquares.detach().to(dtype));
                         count = count.add(extraCount);
                     }
 
-                    errorNorm = sumOfSquares.div_(count.clamp_min_(1.0)).sqrt_().expand(batch).contiguous();
+                    errorNorm = sumOfSquares.div_(count.clamp_min_(1.0)).sqrt_().expand(width).contiguous();
                 }
 
                 finite = errorNorm.isfinite().logical_and_(RowsFinite(y1d));
                 if (options.SharedStepSize)
                 {
-                    finite = finite.logical_or(active.logical_not()).all().expand(batch).contiguous();
+                    finite = finite.logical_or(active.logical_not()).all().expand(width).contiguous();
                 }
+
                 accept = errorNorm.le(1.0).logical_and_(finite).logical_and_(active);
             }
             else
             {
-                errorNorm = zeros(batch, dtype: dtype, device: device);
+                errorNorm = zeros(width, dtype: dtype, device: device);
                 finite = RowsFinite(y1d);
                 accept = finite.logical_and(active);
             }
         }
 
-        observer?.Accepted(new StepContext(index, ta, dta, ya, step, active), accept);
+        observer?.Accepted(new StepContext(work, t, dta, y, step, active), accept);
 
-        // When every stepped row is running and accepted (the common case), selecting is a no-op: skip it.
-        var allAccepted = (compact || runningCount == rows) && accept.all().item<bool>();
+        // When every row of the work set accepted (the common case), selecting is a no-op: skip it. Rows that are
+        // not running are never accepted, so they keep their state bit for bit.
+        var allAccepted = accept.all().item<bool>();
         var acceptRows = PerRow(accept);
-        var yNew = allAccepted ? step.Y : where(acceptRows, step.Y, ya);
-        var tNew = allAccepted ? tEnd : where(accept, tEnd, ta);
+        var yNew = allAccepted ? step.Y : where(acceptRows, step.Y, y);
+        var tNew = allAccepted ? tEnd : where(accept, tEnd, t);
         var done = accept.logical_and(last);
 
         // The slope at the new state: free for FSAL schemes, one evaluation otherwise (it is the next step's k1).
         Tensor k1New;
-        Tensor newStatus;
-        using (no_grad())
-        {
-            newStatus = where(done, full(batch, (long)SolverStatus.Success, dtype: ScalarType.Int64, device: device), Gather(status));
-        }
-
         if (scheme.IsFsal && step.EndSlope is not null)
         {
-            k1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, k1a);
+            k1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, k1);
         }
         else
         {
-            var needSlope = accept.logical_and(done.logical_not());
-            if (ys is not null)
-            {
-                needSlope = accept;
-            }
-
-            k1New = !needSlope.any().item<bool>() ? k1a
+            var needSlope = ys is not null ? accept : accept.logical_and(done.logical_not());
+            k1New = !needSlope.any().item<bool>() ? k1
                 : allAccepted ? Evaluate(tEnd, step.Y)
-                : where(acceptRows, Evaluate(tEnd, step.Y), k1a);
+                : where(acceptRows, Evaluate(tEnd, step.Y), k1);
         }
 
+        Tensor newStatus;
         using (no_grad())
         {
+            newStatus = where(done, full_like(status, (long)SolverStatus.Success), status);
+
             // An accepted state whose slope is not finite cannot be continued. (FSAL schemes whose last stage
             // enters the error estimate already rejected such a step.)
             if (!slopeCheckedByError)
@@ -357,11 +372,11 @@ internal sealed class BatchSolver : IDisposable
         if (ys is not null)
         {
             var stepRef = step;
-            var yStart = ya;
+            var yStart = y;
             var yEnd = step.Y;
-            var slopeStart = k1a;
+            var slopeStart = k1;
             var slopeEnd = k1New;
-            WriteOutputs(index, ta, tEnd, accept, yEnd, theta =>
+            WriteOutputs(t, tEnd, accept, yEnd, theta =>
                 scheme.HasDenseOutput
                     ? scheme.Interpolate(yStart, stepRef, theta)
                     : Hermite.Interpolate(yStart, yEnd, slopeStart, slopeEnd, dta, theta));
@@ -370,80 +385,120 @@ internal sealed class BatchSolver : IDisposable
         Tensor nextDt, nextPrev1, nextPrev2, attemptsNew;
         using (no_grad())
         {
-            attemptsNew = Gather(attempts).add(active.to_type(ScalarType.Int64));
+            attemptsNew = attempts.add(active.to_type(ScalarType.Int64));
             if (fixedGrid is null)
             {
-                if (compact)
-                {
-                    // Run the controller at every row's own position in the full batch: transcendental ops (pow)
-                    // round differently in the vectorized body and the scalar tail of a kernel, so computing them
-                    // at other positions would change the steps of a compacted batch in the last bit.
-                    Tensor Scatter(Tensor full, Tensor part) => full.index_copy(0, index, part);
-                    var statusFull = Scatter(status, newStatus);
-                    var (dtFull, prev1Full, prev2Full) = Control(
-                        Scatter(dt, dta),
-                        Scatter(dt, planned),
-                        Scatter(ones_like(errorPrev1), errorNorm),
-                        Scatter(ones(rows, dtype: ScalarType.Bool, device: device), finite),
-                        Scatter(zeros(rows, dtype: ScalarType.Bool, device: device), accept),
-                        running,
-                        errorPrev1,
-                        errorPrev2,
-                        ref statusFull);
-                    (nextDt, nextPrev1, nextPrev2) = (Gather(dtFull), Gather(prev1Full), Gather(prev2Full));
-                    newStatus = Gather(statusFull);
-                }
-                else
-                {
-                    (nextDt, nextPrev1, nextPrev2) = Control(dta, planned, errorNorm, finite, accept, active, errorPrev1, errorPrev2, ref newStatus);
-                }
-
+                (nextDt, nextPrev1, nextPrev2) = Control(dta, dt, errorNorm, finite, accept, active, errorPrev1, errorPrev2, ref newStatus);
+                nextDt = where(active, nextDt, dt);
                 var outOfSteps = newStatus.eq(RunningCode).logical_and_(attemptsNew.ge(options.MaxSteps));
                 newStatus = where(outOfSteps, full_like(newStatus, (long)SolverStatus.ReachedMaxSteps), newStatus);
             }
             else
             {
-                nextDt = planned;
-                nextPrev1 = Gather(errorPrev1);
-                nextPrev2 = Gather(errorPrev2);
+                (nextDt, nextPrev1, nextPrev2) = (dt, errorPrev1, errorPrev2);
             }
         }
 
         var rejectedStep = active.logical_and(accept.logical_not());
-        var acceptedNew = Gather(accepted).add(accept.to_type(ScalarType.Int64));
-        var rejectedNew = Gather(rejected).add(rejectedStep.to_type(ScalarType.Int64));
+        Replace(ref y, yNew);
+        Replace(ref t, tNew);
+        Replace(ref dt, nextDt);
+        Replace(ref k1, k1New);
+        Replace(ref status, newStatus);
+        Replace(ref attempts, attemptsNew);
+        Replace(ref accepted, accepted.add(accept.to_type(ScalarType.Int64)));
+        Replace(ref rejected, rejected.add(rejectedStep.to_type(ScalarType.Int64)));
+        Replace(ref errorPrev1, nextPrev1);
+        Replace(ref errorPrev2, nextPrev2);
 
-        if (compact)
+        // Every row of the work set was evaluated, running or not.
+        evaluations.add_(callsThisIteration);
+        return true;
+    }
+
+    // Takes the rows that are not in `keep` out of the work set, recording their final values in the results.
+    private void Retire(Tensor keep)
+    {
+        var kept = keep.nonzero().squeeze(1);
+        if (results is null)
         {
-            Replace(ref y, y.index_copy(0, index, yNew));
-            Replace(ref t, t.index_copy(0, index, tNew));
-            Replace(ref dt, dt.index_copy(0, index, nextDt));
-            Replace(ref k1, k1.index_copy(0, index, k1New));
-            Replace(ref status, status.index_copy(0, index, newStatus));
-            Replace(ref attempts, attempts.index_copy(0, index, attemptsNew));
-            Replace(ref accepted, accepted.index_copy(0, index, acceptedNew));
-            Replace(ref rejected, rejected.index_copy(0, index, rejectedNew));
-            Replace(ref errorPrev1, errorPrev1.index_copy(0, index, nextPrev1));
-            Replace(ref errorPrev2, errorPrev2.index_copy(0, index, nextPrev2));
-            evaluations.index_add_(0, index, full(batch, callsThisIteration, dtype: ScalarType.Int64, device: device), 1);
+            // The first retirement: the work set is still the whole batch in order, so it becomes the results.
+            results = new Results(y, t, status, accepted, rejected, evaluations);
+            Tensor Select(Tensor x) => x.index_select(0, kept).DetachFromDisposeScope();
+            y = Select(y);
+            t = Select(t);
+            status = Select(status);
+            accepted = Select(accepted);
+            rejected = Select(rejected);
+            evaluations = Select(evaluations);
         }
         else
         {
-            // Rows that are not running were not accepted, so yNew, tNew, k1New already hold their old values.
-            Replace(ref y, yNew);
-            Replace(ref t, tNew);
-            Replace(ref dt, where(running, nextDt, dt));
-            Replace(ref k1, k1New);
-            Replace(ref status, newStatus);
-            Replace(ref attempts, attemptsNew);
-            Replace(ref accepted, acceptedNew);
-            Replace(ref rejected, rejectedNew);
-            Replace(ref errorPrev1, nextPrev1);
-            Replace(ref errorPrev2, nextPrev2);
-            evaluations.add_(callsThisIteration);
+            var leaving = keep.logical_not().nonzero().squeeze(1);
+            results.Record(work.index_select(0, leaving), leaving, y, t, status, accepted, rejected, evaluations);
+            Replace(ref y, y.index_select(0, kept));
+            Replace(ref t, t.index_select(0, kept));
+            Replace(ref status, status.index_select(0, kept));
+            Replace(ref accepted, accepted.index_select(0, kept));
+            Replace(ref rejected, rejected.index_select(0, kept));
+            Replace(ref evaluations, evaluations.index_select(0, kept));
         }
 
-        return true;
+        Replace(ref work, work.index_select(0, kept));
+        Replace(ref dt, dt.index_select(0, kept));
+        Replace(ref k1, k1.index_select(0, kept));
+        Replace(ref attempts, attempts.index_select(0, kept));
+        Replace(ref errorPrev1, errorPrev1.index_select(0, kept));
+        Replace(ref errorPrev2, errorPrev2.index_select(0, kept));
+        Replace(ref rtol, rtol.index_select(0, kept));
+        Replace(ref atol, atol.index_select(0, kept));
+        if (outputTimes is not null)
+        {
+            Replace(ref outputTimes, outputTimes.index_select(0, kept));
+            Replace(ref nextOutput!, nextOutput!.index_select(0, kept));
+        }
+    }
+
+    // The final per-row values of rows that left the work set, [B, ...] in batch order.
+    private sealed class Results(Tensor y, Tensor t, Tensor status, Tensor accepted, Tensor rejected, Tensor evaluations) : IDisposable
+    {
+        public Tensor Y { get; private set; } = y;
+
+        public Tensor T { get; private set; } = t;
+
+        public Tensor Status { get; private set; } = status;
+
+        public Tensor Accepted { get; private set; } = accepted;
+
+        public Tensor Rejected { get; private set; } = rejected;
+
+        public Tensor Evaluations { get; private set; } = evaluations;
+
+        // Writes rows `from` of the work-set tensors into rows `to` of the results.
+        public void Record(Tensor to, Tensor from, Tensor y, Tensor t, Tensor status, Tensor accepted, Tensor rejected, Tensor evaluations)
+        {
+            static Tensor Put(Tensor target, Tensor to, Tensor source, Tensor from)
+            {
+                var updated = target.index_copy(0, to, source.index_select(0, from)).DetachFromDisposeScope();
+                target.Dispose();
+                return updated;
+            }
+
+            Y = Put(Y, to, y, from);
+            T = Put(T, to, t, from);
+            Status = Put(Status, to, status, from);
+            Accepted = Put(Accepted, to, accepted, from);
+            Rejected = Put(Rejected, to, rejected, from);
+            Evaluations = Put(Evaluations, to, evaluations, from);
+        }
+
+        public void Dispose()
+        {
+            foreach (var tensor in new[] { Y, T, Status, Accepted, Rejected, Evaluations })
+            {
+                tensor.Dispose();
+            }
+        }
     }
 
     // The PID controller per row; also marks rows whose step cannot shrink any further.
@@ -465,15 +520,15 @@ internal sealed class BatchSolver : IDisposable
         var beta3 = c.DCoefficient / k;
 
         // A zero error gives an infinite proposal, clamped to FactorMax below.
-        var factor = errorNorm.pow(-beta1).mul_(c.Safety);
+        var factor = RowwisePow(errorNorm, -beta1).mul_(c.Safety);
         if (beta2 != 0)
         {
-            factor.mul_(prev1.pow(-beta2));
+            factor.mul_(RowwisePow(prev1, -beta2));
         }
 
         if (beta3 != 0)
         {
-            factor.mul_(prev2.pow(-beta3));
+            factor.mul_(RowwisePow(prev2, -beta3));
         }
 
         factor = where(finite, factor, full_like(factor, c.FactorMin)).nan_to_num_(nan: c.FactorMin);
@@ -499,6 +554,13 @@ internal sealed class BatchSolver : IDisposable
         return (magnitude.mul_(direction), nextPrev1, nextPrev2);
     }
 
+    // x^p computed the same way for every element wherever it sits in the batch. A contiguous pow runs a vectorized
+    // body and a scalar tail that can round differently in the last bit, which would make a row's steps depend on
+    // its position (and so differ between a compacted and a masked batch); a strided view takes the scalar path
+    // for every element.
+    private static Tensor RowwisePow(Tensor x, double exponent) =>
+        stack([x, x], 1).select(1, 0).pow(exponent);
+
     // The smallest step that still moves the clock: |t|·ε.
     private Tensor ClockResolution(Tensor dta)
     {
@@ -507,11 +569,10 @@ internal sealed class BatchSolver : IDisposable
         return full_like(dta, Math.Max(scale, 1e-300) * eps * 4);
     }
 
-    // Writes the states at every output time that falls inside [tStart, tEnd] of an accepted step.
-    private void WriteOutputs(Tensor index, Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor> interpolate)
+    // Writes the states at every output time that falls inside [tStart, tEnd] of an accepted step of the work set.
+    private void WriteOutputs(Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor> interpolate)
     {
-        var times = outputTimes!.index_select(0, index);
-        var next = nextOutput!.index_select(0, index);
+        var next = nextOutput!;
         for (var guard = 0; guard < outputCount; guard++)
         {
             Tensor inStep, theta, targets;
@@ -519,7 +580,7 @@ internal sealed class BatchSolver : IDisposable
             {
                 var hasMore = next.lt(outputCount);
                 var slot = next.clamp_max(outputCount - 1);
-                var tau = times.gather(1, slot.unsqueeze(1)).squeeze(1);
+                var tau = outputTimes!.gather(1, slot.unsqueeze(1)).squeeze(1);
                 inStep = hasMore.logical_and_(accept).logical_and_(tau.sub(tEnd).mul_(direction).le(0));
                 if (!inStep.any().item<bool>())
                 {
@@ -536,12 +597,12 @@ internal sealed class BatchSolver : IDisposable
             // At θ = 1 take the step's own end state, bit for bit.
             var values = where(PerRow(theta.eq(1.0)), yEnd, interpolate(theta));
 
-            var rowsOut = index.index_select(0, targets);
+            var rowsOut = work.index_select(0, targets);
             var slots = next.index_select(0, targets).sub(1);
             ys!.index_put_(values.index_select(0, targets), [rowsOut, slots]);
         }
 
-        Replace(ref nextOutput!, nextOutput!.index_copy(0, index, next));
+        Replace(ref nextOutput!, next);
     }
 
     private Tensor Evaluate(Tensor time, Tensor state)
