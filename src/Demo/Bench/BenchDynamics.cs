@@ -4,17 +4,12 @@ using static TorchSharp.torch;
 namespace NeuralOde.Demo.Bench;
 
 /// <summary>
-/// The right-hand side of a benchmark problem (PROBLEMS.md), ready for the solver: <c>f(t [B], y [B, ...])</c>,
-/// the initial state the solver integrates, and how to read the problem's state back out of a solution.
+/// The right-hand side of a benchmark problem (PROBLEMS.md), ready for the solver: <c>f(t [n], y [n, D], rows [n])</c>
+/// and the initial state.
 /// </summary>
 /// <remarks>
-/// <para>The solver may call <c>f</c> on a subset of the rows (compaction gathers the running rows), and <c>f</c>
-/// is not told which. Per-row parameters therefore cannot live in <c>f</c>'s closure: the stiff problem carries
-/// each row's rate λ as an extra state column with dλ/dt = 0 (augmented state <c>[y, λ]</c>, width D + 1). Its error
-/// estimate is exactly 0, so the solver's RMS error norm over D + 1 columns is √(D/(D+1)) times the norm over the D
-/// real ones; <see cref="ToleranceScale"/> = √(D/(D+1)) multiplies rtol and atol so that the norm, and hence every
-/// accept/reject decision, is the same as for the plain D-column problem. (Only the Hairer–Nørsett–Wanner initial
-/// step, which also looks at |y|, sees the extra column.)</para>
+/// <para>Once rows finish, the solver calls <c>f</c> on the running rows only and passes their indices in the batch;
+/// the stiff problem uses them to pick each row's rate λ.</para>
 /// <para>All tensors are owned by this object and detached from dispose scopes; <c>f</c>'s temporaries belong to
 /// whatever scope is current when it runs (the solver opens one per step).</para>
 /// </remarks>
@@ -37,7 +32,7 @@ internal sealed class BenchDynamics : IDisposable
         Kind = kind;
         DType = dtype;
         StateWidth = stateWidth;
-        F = static (_, _) => throw new InvalidOperationException("Dynamics not initialised.");
+        F = static (_, _, _) => throw new InvalidOperationException("Dynamics not initialised.");
         Y0 = null!;
     }
 
@@ -47,21 +42,15 @@ internal sealed class BenchDynamics : IDisposable
     /// <summary>Gets the dtype the dynamics and state use.</summary>
     public ScalarType DType { get; }
 
-    /// <summary>Gets the problem's state width D (without augmentation).</summary>
+    /// <summary>Gets the problem's state width D.</summary>
     public int StateWidth { get; }
 
-    /// <summary>Gets the right-hand side: <c>t</c> <c>[n]</c>, <c>y</c> <c>[n, W]</c> → dy/dt <c>[n, W]</c>, for any n ≤ B.</summary>
-    public Func<Tensor, Tensor, Tensor> F { get; private set; }
+    /// <summary>Gets the right-hand side: <c>t</c> <c>[n]</c>, <c>y</c> <c>[n, D]</c> and the rows' indices in the
+    /// batch <c>[n]</c> → dy/dt <c>[n, D]</c>, for any n ≤ B.</summary>
+    public Func<Tensor, Tensor, Tensor, Tensor> F { get; private set; }
 
-    /// <summary>Gets the initial state the solver integrates, <c>[B, W]</c> (W = D, or D + 1 when augmented).</summary>
+    /// <summary>Gets the initial state, <c>[B, D]</c>.</summary>
     public Tensor Y0 { get; private set; }
-
-    /// <summary>Gets whether the solver's state carries extra columns after the problem's D.</summary>
-    public bool IsAugmented => Y0.shape[1] != StateWidth;
-
-    /// <summary>Gets the factor for rtol and atol that keeps the error norm of an augmented state equal to the plain
-    /// problem's (1 when not augmented).</summary>
-    public double ToleranceScale => IsAugmented ? Math.Sqrt(StateWidth / (double)Y0.shape[1]) : 1.0;
 
     /// <summary>Builds the dynamics of a loaded problem in the given dtype (weights and state converted).</summary>
     /// <param name="problem">The problem.</param>
@@ -86,11 +75,6 @@ internal sealed class BenchDynamics : IDisposable
             throw;
         }
     }
-
-    /// <summary>Returns the problem's state (the first D columns) of a solver state, as a new tensor.</summary>
-    /// <param name="y">A solver state <c>[n, W]</c>.</param>
-    /// <returns>The problem's state <c>[n, D]</c>.</returns>
-    public Tensor State(Tensor y) => IsAugmented ? y.narrow(1, 0, StateWidth) : y.alias();
 
     /// <summary>Disposes the owned tensors.</summary>
     public void Dispose()
@@ -129,7 +113,7 @@ internal sealed class BenchDynamics : IDisposable
                 var w2 = Param(problem, "W2");
                 var b2 = Param(problem, "b2");
                 Y0 = Param(problem, "y0");
-                F = (_, y) =>
+                F = (_, y, _) =>
                 {
                     var hidden = nn.functional.linear(y, w1, b1).tanh_();
                     return nn.functional.linear(hidden, w2, b2);
@@ -152,7 +136,7 @@ internal sealed class BenchDynamics : IDisposable
                 var w2 = Param(problem, "W2");
                 var b2 = Param(problem, "b2");
                 Y0 = Param(problem, "y0");
-                F = (t, y) =>
+                F = (t, y, _) =>
                 {
                     var hidden = nn.functional.linear(y, w1y, b1).addr_(t, w1t).tanh_();
                     return nn.functional.linear(hidden, w2, b2);
@@ -162,27 +146,22 @@ internal sealed class BenchDynamics : IDisposable
 
             case "stiff":
             {
-                // Augmented state [y, λ]: f = [−λ·(y − 1), 0]. See the remarks on ToleranceScale.
+                // f = −λ·(y − 1), with each row's own λ (the solver passes the rows it evaluates).
                 var lam = problem["lam"];
                 if (lam.dim() != 1 || lam.shape[0] != y0.shape[0])
                 {
                     throw new BenchDataException($"Problem '{problem.Name}': lam has shape [{string.Join(", ", lam.shape)}], expected [B] = [{y0.shape[0]}].");
                 }
 
-                Y0 = Own(torch.cat([y0.to(DType), lam.to(DType).unsqueeze(1)], 1).contiguous());
-                var d = StateWidth;
-                F = (_, y) =>
-                {
-                    var rate = y.narrow(1, d, 1);
-                    var slope = y.narrow(1, 0, d).sub(One).mul_(rate).neg_();
-                    return nn.functional.pad(slope, [0, 1]);
-                };
+                var rates = Own(lam.to(DType).contiguous().clone());
+                Y0 = Param(problem, "y0");
+                F = (_, y, rows) => y.sub(One).mul_(rates.index_select(0, rows).unsqueeze(1)).neg_();
                 break;
             }
 
             case "expdecay":
                 Y0 = Param(problem, "y0");
-                F = static (_, y) => y.neg();
+                F = static (_, y, _) => y.neg();
                 break;
 
             case "arenstorf":
@@ -192,7 +171,7 @@ internal sealed class BenchDynamics : IDisposable
                 }
 
                 Y0 = Param(problem, "y0");
-                F = static (_, y) => Arenstorf(y);
+                F = static (_, y, _) => Arenstorf(y);
                 break;
 
             default:
