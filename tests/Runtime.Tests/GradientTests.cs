@@ -178,11 +178,11 @@ public sealed partial class GradientTests
     private static (long Bytes, long Tensors) MemoryAfterForward(GradientMode mode, int steps)
     {
         random.manual_seed(3);
-        var dynamics = new MlpDynamics(16, 32, 2);
+        var dynamics = new MlpDynamics(16, 64, 2);
         dynamics.to(ScalarType.Float64);
         var block = new OdeBlock(dynamics, Schemes.Get("RK4"), SolverOptions.FixedSteps(steps), 0, 1, mode);
         block.Adjoint = new AdjointOptions { RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-6 };
-        var y0 = randn(64, 16, dtype: ScalarType.Float64).requires_grad_(true);
+        var y0 = randn(512, 16, dtype: ScalarType.Float64).requires_grad_(true);
         var bytesBefore = ResidentBytes();
         var tensorsBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         (long, long) held;
@@ -203,21 +203,23 @@ public sealed partial class GradientTests
         MemoryAfterForward(GradientMode.Backprop, 10);
         MemoryAfterForward(GradientMode.Adjoint, 10);
 
-        var adjointFew = MemoryAfterForward(GradientMode.Adjoint, 30);
-        var adjointMany = MemoryAfterForward(GradientMode.Adjoint, 300);
-        var backpropFew = MemoryAfterForward(GradientMode.Backprop, 30);
-        var backpropMany = MemoryAfterForward(GradientMode.Backprop, 300);
+        var adjointFew = MemoryAfterForward(GradientMode.Adjoint, 10);
+        var adjointMany = MemoryAfterForward(GradientMode.Adjoint, 100);
+        var backpropFew = MemoryAfterForward(GradientMode.Backprop, 10);
+        var backpropMany = MemoryAfterForward(GradientMode.Backprop, 100);
 
         // The adjoint keeps the same few tensors whatever the number of steps...
         Assert.Equal(adjointFew.Tensors, adjointMany.Tensors);
 
-        // ...while backprop's recorded graph (~100 KiB of activations a step here) grows with them.
+        // ...while backprop's recorded graph (about 2 MiB of activations a step here) grows with them. Resident
+        // memory is a coarse measure (allocator and managed-heap noise of a few MiB), so the sizes make the
+        // difference large.
         const long MiB = 1 << 20;
         Assert.True(
-            backpropMany.Bytes > 5 * Math.Max(backpropFew.Bytes, MiB) && backpropMany.Bytes > 15 * MiB,
-            $"backprop: {backpropFew.Bytes / MiB} MiB at 30 steps, {backpropMany.Bytes / MiB} MiB at 300");
+            backpropMany.Bytes > 5 * Math.Max(backpropFew.Bytes, MiB) && backpropMany.Bytes > 100 * MiB,
+            $"backprop: {backpropFew.Bytes / MiB} MiB at 10 steps, {backpropMany.Bytes / MiB} MiB at 100");
         Assert.True(
-            adjointMany.Bytes < backpropMany.Bytes / 8,
-            $"adjoint held {adjointMany.Bytes / MiB} MiB after 300 steps, backprop {backpropMany.Bytes / MiB} MiB");
+            adjointMany.Bytes < backpropMany.Bytes / 10,
+            $"adjoint held {adjointMany.Bytes / MiB} MiB after 100 steps, backprop {backpropMany.Bytes / MiB} MiB");
     }
 }
