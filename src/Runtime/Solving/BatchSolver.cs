@@ -19,6 +19,11 @@ internal sealed class BatchSolver : IDisposable
 {
     private const long RunningCode = (long)SolverStatus.Running;
 
+    private static readonly Scalar SuccessCode = ((long)SolverStatus.Success).ToScalar();
+    private static readonly Scalar ReachedDtMinCode = ((long)SolverStatus.ReachedDtMin).ToScalar();
+    private static readonly Scalar ReachedMaxStepsCode = ((long)SolverStatus.ReachedMaxSteps).ToScalar();
+    private static readonly Scalar NonFiniteCode = ((long)SolverStatus.NonFinite).ToScalar();
+
     private readonly RungeKuttaScheme scheme;
     private readonly Func<Tensor, Tensor, Tensor, Tensor> dynamics;
     private readonly SolverOptions options;
@@ -55,6 +60,7 @@ internal sealed class BatchSolver : IDisposable
 
     private readonly IStepObserver? observer;
     private readonly bool slopeCheckedByError;
+    private readonly double clockResolution;
 
     private long calls;
     private int callsThisIteration;
@@ -72,6 +78,15 @@ internal sealed class BatchSolver : IDisposable
         IStepObserver? observer = null)
     {
         this.observer = observer;
+
+        // The smallest step that still moves the clock: |t|·ε, with a little margin.
+        var epsilon = y0.dtype switch
+        {
+            ScalarType.Float64 => 2.220446049250313e-16,
+            ScalarType.Float16 or ScalarType.BFloat16 => 1e-3,
+            _ => 1.1920929e-07,
+        };
+        clockResolution = Math.Max(Math.Max(Math.Abs(t0), Math.Abs(t1)), 1e-300) * epsilon * 4;
         var tableau = scheme.Tableau;
         var last = tableau.Stages - 1;
         slopeCheckedByError = fixedGrid is null && scheme.IsFsal && tableau.BHat is { } bHat && bHat[last].Value != tableau.B[last].Value;
@@ -130,7 +145,7 @@ internal sealed class BatchSolver : IDisposable
         using (var scope = NewDisposeScope())
         {
             // Rows still running after the last iteration ran out of steps.
-            Replace(ref status, where(status.eq(RunningCode), full_like(status, (long)SolverStatus.ReachedMaxSteps), status));
+            Replace(ref status, status.masked_fill(status.eq(RunningCode), ReachedMaxStepsCode));
             if (results is not null)
             {
                 var all = arange(work.shape[0], dtype: ScalarType.Int64, device: device);
@@ -175,7 +190,7 @@ internal sealed class BatchSolver : IDisposable
         using (no_grad())
         {
             var finite = RowsFinite(y).logical_and_(RowsFinite(slope));
-            Replace(ref status, where(finite.logical_not().logical_and_(status.eq(RunningCode)), full_like(status, (long)SolverStatus.NonFinite), status));
+            Replace(ref status, status.masked_fill(finite.logical_not().logical_and_(status.eq(RunningCode)), NonFiniteCode));
         }
 
         if (ys is not null)
@@ -271,7 +286,7 @@ internal sealed class BatchSolver : IDisposable
             var remaining = t.neg().add_(t1);
             last = dt.abs().ge(remaining.abs());
             dta = where(last, remaining, dt);
-            tEnd = where(last, full_like(t, t1), t.add(dta));
+            tEnd = t.add(dta).masked_fill_(last, t1);
         }
         else
         {
@@ -352,20 +367,20 @@ internal sealed class BatchSolver : IDisposable
         Tensor newStatus;
         using (no_grad())
         {
-            newStatus = where(done, full_like(status, (long)SolverStatus.Success), status);
+            newStatus = status.masked_fill(done, SuccessCode);
 
             // An accepted state whose slope is not finite cannot be continued. (FSAL schemes whose last stage
             // enters the error estimate already rejected such a step.)
             if (!slopeCheckedByError)
             {
                 var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(k1New.detach()).logical_not());
-                newStatus = where(slopeBad, full_like(newStatus, (long)SolverStatus.NonFinite), newStatus);
+                newStatus.masked_fill_(slopeBad, NonFiniteCode);
             }
 
             if (fixedGrid is not null)
             {
                 var failed = active.logical_and(finite.logical_not());
-                newStatus = where(failed, full_like(newStatus, (long)SolverStatus.NonFinite), newStatus);
+                newStatus.masked_fill_(failed, NonFiniteCode);
             }
         }
 
@@ -391,7 +406,7 @@ internal sealed class BatchSolver : IDisposable
                 (nextDt, nextPrev1, nextPrev2) = Control(dta, dt, errorNorm, finite, accept, active, errorPrev1, errorPrev2, ref newStatus);
                 nextDt = where(active, nextDt, dt);
                 var outOfSteps = newStatus.eq(RunningCode).logical_and_(attemptsNew.ge(options.MaxSteps));
-                newStatus = where(outOfSteps, full_like(newStatus, (long)SolverStatus.ReachedMaxSteps), newStatus);
+                newStatus.masked_fill_(outOfSteps, ReachedMaxStepsCode);
             }
             else
             {
@@ -531,7 +546,8 @@ internal sealed class BatchSolver : IDisposable
             factor.mul_(RowwisePow(prev2, -beta3));
         }
 
-        factor = where(finite, factor, full_like(factor, c.FactorMin)).nan_to_num_(nan: c.FactorMin);
+        var notFinite = finite.logical_not();
+        factor = factor.masked_fill_(notFinite, c.FactorMin).nan_to_num_(nan: c.FactorMin);
         factor = factor.clamp_(c.FactorMin, c.FactorMax);
 
         // A rejected step never grows.
@@ -543,12 +559,11 @@ internal sealed class BatchSolver : IDisposable
         var magnitude = basis.mul(factor).clamp_(options.DtMin, options.DtMax);
 
         // A rejected step at the minimum size (or too small to move t at all) ends the row.
-        var tooSmall = dta.abs().le(options.DtMin).logical_or_(dta.abs().le(ClockResolution(dta)));
+        var tooSmall = dta.abs().le(Math.Max(options.DtMin, clockResolution));
         var stuck = active.logical_and(accept.logical_not()).logical_and_(tooSmall);
-        var failStatus = where(finite, full_like(newStatus, (long)SolverStatus.ReachedDtMin), full_like(newStatus, (long)SolverStatus.NonFinite));
-        newStatus = where(stuck, failStatus, newStatus);
+        newStatus = newStatus.masked_fill(stuck.logical_and(finite), ReachedDtMinCode).masked_fill_(stuck.logical_and_(notFinite), NonFiniteCode);
 
-        var safeNorm = where(finite, errorNorm, full_like(errorNorm, 1.0)).clamp_min(1e-10);
+        var safeNorm = errorNorm.masked_fill(notFinite, 1.0).clamp_min_(1e-10);
         var nextPrev2 = where(accept, prev1, prev2);
         var nextPrev1 = where(accept, safeNorm, prev1);
         return (magnitude.mul_(direction), nextPrev1, nextPrev2);
@@ -560,14 +575,6 @@ internal sealed class BatchSolver : IDisposable
     // for every element.
     private static Tensor RowwisePow(Tensor x, double exponent) =>
         stack([x, x], 1).select(1, 0).pow(exponent);
-
-    // The smallest step that still moves the clock: |t|·ε.
-    private Tensor ClockResolution(Tensor dta)
-    {
-        var eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : dtype == ScalarType.Float16 || dtype == ScalarType.BFloat16 ? 1e-3 : 1.1920929e-07;
-        var scale = Math.Max(Math.Abs(t0), Math.Abs(t1));
-        return full_like(dta, Math.Max(scale, 1e-300) * eps * 4);
-    }
 
     // Writes the states at every output time that falls inside [tStart, tEnd] of an accepted step of the work set.
     private void WriteOutputs(Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor> interpolate)
