@@ -22,6 +22,12 @@ public sealed partial class ButcherTableauGenerator
     {
         private const string Indent = "    ";
 
+        /// <summary>
+        /// Gets the members the emitter adds to the tableau type itself (the property <c>Scheme</c> and the class
+        /// <c>Method</c>): the type can neither have one of these names nor declare a member with one (RKG017).
+        /// </summary>
+        public static IReadOnlyList<string> GeneratedMemberNames { get; } = ["Method", "Scheme"];
+
         /// <summary>Adds the file of one tableau, unless the plan leaves it out (a duplicate name).</summary>
         /// <param name="context">The production context.</param>
         /// <param name="spec">The tableau.</param>

@@ -74,6 +74,7 @@ public sealed partial class ButcherTableauGenerator
             var typeLocation = declaration.Identifier.GetLocation();
             var diagnostics = new List<Diagnostic>();
             CheckType(type, declaration, typeLocation, diagnostics, cancellationToken);
+            CheckGeneratedMemberNames(type, typeLocation, diagnostics);
             var name = ReadName(type, attribute, attributeSyntax, typeLocation, diagnostics);
             var displayName = name ?? type.Name;
             var reader = new Reader(context.SemanticModel, type, displayName, typeLocation, diagnostics, cancellationToken);
@@ -109,6 +110,7 @@ public sealed partial class ButcherTableauGenerator
                     B = b.Value,
                     BHat = bHat.Value,
                     BTheta = bTheta.Value,
+                    BHatField = bHat.FieldLocation,
                 };
                 validated = TableauValidator.Validate(parsed, diagnostics, cancellationToken);
             }
@@ -123,6 +125,12 @@ public sealed partial class ButcherTableauGenerator
                 return new TableauParseResult { Spec = null, Diagnostics = [.. diagnostics] };
             }
 
+            var isRegistrable = IsReachableFromRegistry(type, out var unreachable);
+            if (!isRegistrable)
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NotRegistered, typeLocation, name, unreachable));
+            }
+
             var spec = new TableauSpec
             {
                 Name = name,
@@ -134,7 +142,7 @@ public sealed partial class ButcherTableauGenerator
                     DeclarationHeaders = ContainingTypes(type).Select(DeclarationHeader).ToEquatableArray(),
                 },
                 HintName = Identifiers.HintName(NameParts(type)),
-                IsRegistrable = IsReachableFromRegistry(type),
+                IsRegistrable = isRegistrable,
                 SourceOrder = TypeDeclarations.OrderOf(declaration, cancellationToken),
                 Stages = validated.Stages,
                 Order = order.Value,
@@ -215,6 +223,39 @@ public sealed partial class ButcherTableauGenerator
             if (!type.IsStatic)
             {
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TypeNotStatic, typeLocation, type.ToDisplayString()));
+            }
+        }
+
+        /// <summary>
+        /// RKG017: the emitter adds a nested class <c>Method</c> and a property <c>Scheme</c> to the tableau type, so
+        /// the type cannot have either name (CS0542) nor declare a member of either name (CS0102). (The scalars' class
+        /// <c>S</c> is nested in <c>Method</c>, where it hides any outer <c>S</c>, so that name stays free.)
+        /// </summary>
+        private static void CheckGeneratedMemberNames(INamedTypeSymbol type, Location typeLocation, List<Diagnostic> diagnostics)
+        {
+            foreach (var generated in Emitter.GeneratedMemberNames)
+            {
+                if (type.Name == generated)
+                {
+                    diagnostics.Add(Diagnostic.Create(
+                        DiagnosticDescriptors.GeneratedMemberNameTaken,
+                        typeLocation,
+                        type.ToDisplayString(),
+                        generated,
+                        "a member cannot have the name of the type that declares it; rename the type"));
+                    continue;
+                }
+
+                var taken = type.GetMembers(generated).FirstOrDefault(static m => !m.IsImplicitlyDeclared);
+                if (taken is not null)
+                {
+                    diagnostics.Add(Diagnostic.Create(
+                        DiagnosticDescriptors.GeneratedMemberNameTaken,
+                        taken.Locations.FirstOrDefault(static l => l.IsInSource) ?? typeLocation,
+                        type.ToDisplayString(),
+                        generated,
+                        $"the type already declares a member named '{generated}'; rename that member"));
+                }
             }
         }
 
@@ -387,22 +428,33 @@ public sealed partial class ButcherTableauGenerator
             return parts;
         }
 
-        private static bool IsReachableFromRegistry(INamedTypeSymbol type)
+        /// <summary>
+        /// Whether the registry, a top-level internal class of the same assembly, can name the type: it and every
+        /// containing type must be internal, protected internal or public (a file-local one is RKG001).
+        /// </summary>
+        /// <param name="type">The tableau type.</param>
+        /// <param name="reason">When it cannot, which type is in the way and why, for RKG018.</param>
+        /// <returns>Whether the type can be registered.</returns>
+        private static bool IsReachableFromRegistry(INamedTypeSymbol type, out string reason)
         {
             for (var current = type; current is not null; current = current.ContainingType)
             {
                 if (current.IsFileLocal
                     || current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
                 {
+                    var accessibility = current.IsFileLocal ? "file-local" : SyntaxFacts.GetText(current.DeclaredAccessibility);
+                    var role = SymbolEqualityComparer.Default.Equals(current, type) ? string.Empty : ", a containing type";
+                    reason = $"the generated registry cannot reach '{current.ToDisplayString()}'{role}, which is {accessibility}";
                     return false;
                 }
             }
 
+            reason = string.Empty;
             return true;
         }
 
         /// <summary>A member that may be declared, and its parsed value when it is valid.</summary>
-        private readonly record struct Member<T>(bool IsDeclared, T? Value)
+        private readonly record struct Member<T>(bool IsDeclared, T? Value, Location? FieldLocation = null)
             where T : class;
 
         /// <summary>An element of an array literal: an expression, or an implicit zero of <c>new double[n]</c>.</summary>
@@ -424,7 +476,7 @@ public sealed partial class ButcherTableauGenerator
                     return new(declared, null);
                 }
 
-                return new(true, ReadArray(name, initializer!, model!));
+                return new(true, ReadArray(name, initializer!, model!), FieldLocation(name));
             }
 
             public Member<ParsedMatrix> ReadMatrix(string name, bool required)
@@ -521,6 +573,11 @@ public sealed partial class ButcherTableauGenerator
                     : semanticModel.Compilation.GetSemanticModel(initializer.SyntaxTree);
                 return ok;
             }
+
+            /// <summary>The identifier of the field <paramref name="name"/>, where a diagnostic about it as a whole points.</summary>
+            private Location FieldLocation(string name) =>
+                type.GetMembers(name).OfType<IFieldSymbol>().FirstOrDefault()?.Locations.FirstOrDefault(static l => l.IsInSource)
+                ?? typeLocation;
 
             private static bool IsDoubleArray(ITypeSymbol type, int rank) =>
                 type is IArrayTypeSymbol { Rank: 1 } array

@@ -6,7 +6,7 @@ using Xunit;
 namespace NeuralOde.Generators.Tests;
 
 /// <summary>
-/// One test (or more) per diagnostic RKG001–RKG016: the ID, the severity, the exact span (marked in the source as
+/// One test (or more) per diagnostic RKG001–RKG019: the ID, the severity, the exact span (marked in the source as
 /// <c>{|RKGnnn:text|}</c>) and the key parts of the message. Every RKG diagnostic a run reports must be marked.
 /// </summary>
 public sealed class DiagnosticTests
@@ -415,10 +415,8 @@ public sealed class DiagnosticTests
     [Fact]
     public void RKG015_EmbeddedOrderWithoutBHat()
     {
-        // RKG011 (no BHat, fixed steps only) comes too, and is right to.
-        var diagnostic = Assert.Single(VerifyAll(
-            Scheme(TestTableaux.ClassicRk4Members, """[ButcherTableau("ClassicRK4", Order = 4, {|RKG015:EmbeddedOrder = 3|})]"""),
-            ignore: ["RKG011"]));
+        // RKG015 alone: RKG011 (no BHat, fixed steps only) would only repeat that BHat is missing.
+        var diagnostic = Verify(Scheme(TestTableaux.ClassicRk4Members, """[ButcherTableau("ClassicRK4", Order = 4, {|RKG015:EmbeddedOrder = 3|})]"""));
 
         AssertMessage(diagnostic, "EmbeddedOrder", "BHat");
     }
@@ -468,6 +466,153 @@ public sealed class DiagnosticTests
         AssertMessage(diagnostic, "BTheta[1]", "2/3", "1/3");
     }
 
+    [Theory]
+    [InlineData("Method")]
+    [InlineData("Scheme")]
+    public void RKG017_TypeNamedLikeAGeneratedMember(string typeName)
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, declaration: $"public static partial class {{|RKG017:{typeName}|}}"));
+
+        AssertMessage(diagnostic, $"'Consumer.{typeName}'", $"'{typeName}'", "rename the type");
+    }
+
+    [Fact]
+    public void RKG017_MemberNamedScheme()
+    {
+        const string members = TestTableaux.HeunEulerMembers + """
+
+                internal static string {|RKG017:Scheme|} => "mine";
+            """;
+
+        var diagnostic = Verify(Scheme(members));
+
+        AssertMessage(diagnostic, "'Consumer.HeunEuler'", "'Scheme'", "already declares");
+    }
+
+    /// <summary>The clashing member may be in another part of the type; it is reported where it is declared.</summary>
+    [Fact]
+    public void RKG017_MemberNamedMethod_InAnotherPart()
+    {
+        var source = Scheme(TestTableaux.HeunEulerMembers) + """
+
+            public static partial class HeunEuler
+            {
+                internal static void {|RKG017:Method|}()
+                {
+                }
+            }
+            """;
+
+        var diagnostic = Verify(source);
+
+        AssertMessage(diagnostic, "'Method'", "already declares");
+    }
+
+    [Fact]
+    public void RKG017_BothNamesTaken_ReportsEach() =>
+        VerifyAll(
+            Scheme(TestTableaux.HeunEulerMembers + "\n    internal static int {|RKG017:Scheme|};", declaration: "public static partial class {|RKG017:Method|}"),
+            ignore: []);
+
+    [Fact]
+    public void RKG018_PrivateNested()
+    {
+        var diagnostic = Verify(Wrapped("public static partial class Outer", "private static partial class {|RKG018:Inner|}"));
+
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        AssertMessage(diagnostic, "'HeunEuler'", "not registered", "'Consumer.Outer.Inner'", "private", "internal or public");
+    }
+
+    [Theory]
+    [InlineData("protected")]
+    [InlineData("private protected")]
+    public void RKG018_ProtectedNested(string accessibility)
+    {
+        var diagnostic = Verify(Wrapped("public partial class Outer", $"{accessibility} static partial class {{|RKG018:Inner|}}"));
+
+        AssertMessage(diagnostic, "'Consumer.Outer.Inner'", accessibility);
+    }
+
+    /// <summary>An internal tableau inside a private type is just as unreachable; the message names the private one.</summary>
+    [Fact]
+    public void RKG018_PrivateContainingType()
+    {
+        var source = Wrapped(
+            "public static partial class Outer",
+            "internal static partial class {|RKG018:Inner|}",
+            middle: "private static partial class Middle");
+
+        var diagnostic = Verify(source);
+
+        AssertMessage(diagnostic, "'Consumer.Outer.Middle'", "a containing type", "private");
+    }
+
+    /// <summary>The warning does not stop generation: the scheme works through its Scheme property, only not by name.</summary>
+    [Fact]
+    public void RKG018_TypeIsGenerated_ButNotRegistered()
+    {
+        var (source, _) = Markup.Parse(Wrapped("public static partial class Outer", "private static partial class Inner"));
+        var registered = TestTableaux.HeunEulerFileScoped.Replace("\"HeunEuler\"", "\"Registered\"", StringComparison.Ordinal);
+
+        var run = GeneratorHarness.Run(new SourceFile("Private.cs", source), new SourceFile("Registered.cs", registered));
+
+        Assert.Contains("Consumer.Outer.Inner.g.cs", run.GeneratedSources.Keys);
+        var registry = run.GeneratedSources["ButcherTableauRegistry.g.cs"];
+        Assert.DoesNotContain("Outer.Inner", registry, StringComparison.Ordinal);
+        Assert.Contains("Consumer.Schemes.HeunEuler.Method.Instance", registry, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RKG018_ProtectedInternal_IsRegistered() =>
+        VerifyAll(Wrapped("public partial class Outer", "protected internal static partial class Inner"), ignore: []);
+
+    /// <summary>Heun's method with BHat = B: both weights have order 2, and every error estimate is zero.</summary>
+    [Fact]
+    public void RKG019_EmbeddedWeightsEqualWeights()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] {|RKG019:BHat|} = [0.5, 2.0 / 4];
+            """;
+
+        var markup = Scheme(members, """[ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 2)]""");
+
+        var diagnostic = Verify(markup);
+
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        AssertMessage(diagnostic, "'HeunEuler'", "BHat", "B", "zero", "accepts every step");
+        // A warning: the scheme is still generated, with its (zero) error estimate.
+        var run = GeneratorHarness.Run(Markup.Parse(markup).Source);
+        Assert.Contains("zeros_like(y)", run.GeneratedSources["Consumer.HeunEuler.g.cs"], StringComparison.Ordinal);
+    }
+
+    /// <summary>Only exact equality counts: weights that differ in one entry, however little, give a real estimate.</summary>
+    [Fact]
+    public void RKG019_NotReportedWhenOneWeightDiffers()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+            """;
+
+        VerifyAll(Scheme(members, """[ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 1)]"""), ignore: []);
+    }
+
+    private static string Wrapped(string outer, string declaration, string? middle = null)
+    {
+        var body = Scheme(TestTableaux.HeunEulerMembers, declaration: declaration, withHeader: false);
+        if (middle is not null)
+        {
+            body = $"{middle}\n{{\n{body}}}\n";
+        }
+
+        return $"using System;\nusing NeuralOde;\n\nnamespace Consumer;\n\n{outer}\n{{\n{body}}}\n";
+    }
+
     private static string Scheme(string members, string attribute = HeunEulerAttribute, string declaration = HeunEulerClass, bool withHeader = true) =>
         (withHeader ? "using System;\nusing NeuralOde;\n\nnamespace Consumer;\n\n" : "") + $$"""
         {{attribute}}
@@ -501,13 +646,20 @@ public sealed class DiagnosticTests
 
         foreach (var diagnostic in actual)
         {
-            Assert.Equal(diagnostic.Id == "RKG011" ? DiagnosticSeverity.Info : DiagnosticSeverity.Error, diagnostic.Severity);
+            Assert.Equal(ExpectedSeverity(diagnostic.Id), diagnostic.Severity);
             Assert.False(string.IsNullOrEmpty(diagnostic.Descriptor.HelpLinkUri), $"{diagnostic.Id} has no help link.");
         }
 
         AssertGeneratedCodeAddsNoErrors(run);
         return actual;
     }
+
+    private static DiagnosticSeverity ExpectedSeverity(string id) => id switch
+    {
+        "RKG011" => DiagnosticSeverity.Info,
+        "RKG018" or "RKG019" => DiagnosticSeverity.Warning,
+        _ => DiagnosticSeverity.Error,
+    };
 
     // A declaration the generator rejects must not also get generated code that fails to compile.
     private static void AssertGeneratedCodeAddsNoErrors(GeneratorRun run)

@@ -63,7 +63,7 @@ public sealed class GeneratedCodeCompilesTests
     /// A tableau type named like a generated member (<c>Method</c>, <c>Scheme</c>) cannot take that member (CS0542):
     /// the generator must say so with an RKG error, or generate code that compiles.
     /// </summary>
-    [Theory(Skip = "Generator bug: a tableau type named 'Method' or 'Scheme' gets generated members of its own name (CS0542) and no RKG diagnostic.")]
+    [Theory]
     [InlineData("Method")]
     [InlineData("Scheme")]
     public void TypeNamedLikeAGeneratedMember_IsRejectedOrCompiles(string typeName)
@@ -96,6 +96,9 @@ public sealed class GeneratedCodeCompilesTests
         ["NestedTwice"] = ([Wrap("public static partial class Outer", Wrap("internal static partial class Middle", Body("\"Twice\"", "internal static partial class Inner", ns: null), ns: null))], "Outer.Middle.Inner.Scheme"),
         ["PrivateNested"] = ([Wrap("public static partial class Outer", Body("\"Private\"", "private static partial class Inner", ns: null))], null),
         ["InternalType"] = ([Body("\"Internal\"", "internal static partial class Internal")], "Internal.Scheme"),
+        // S names the scalars' class, but it is nested in Method, where it hides any outer S: no clash (unlike RKG017's names).
+        ["TypeNamedS"] = ([Body("\"NamedS\"", "public static partial class S")], "S.Scheme"),
+        ["MemberNamedS"] = ([Body("\"MemberS\"", "public static partial class WithS", extraMembers: "    internal static readonly int S = 1;")], "WithS.Scheme"),
         ["MembersSplitOverPartials"] =
         ([
             """
@@ -178,13 +181,14 @@ public sealed class GeneratedCodeCompilesTests
         ], "Constants.Scheme"),
     };
 
-    private static string Body(string name, string declaration, string? ns = "Consumer") =>
+    private static string Body(string name, string declaration, string? ns = "Consumer", string extraMembers = "") =>
         (ns is null ? "" : $"using NeuralOde;\n\nnamespace {ns};\n\n") + $$"""
         /// <summary>Heun–Euler.</summary>
         [NeuralOde.ButcherTableau({{name}}, Order = 2, EmbeddedOrder = 1)]
         {{declaration}}
         {
         {{TestTableaux.HeunEulerMembers}}
+        {{extraMembers}}
         }
         """;
 

@@ -174,30 +174,8 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
     /// <summary>Writes the report as JSON: to a temporary file in the same folder, then renamed over the target.</summary>
     /// <param name="path">The target file.</param>
     /// <param name="report">The report.</param>
-    internal static void WriteJsonAtomically(string path, BenchReport report)
-    {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                JsonSerializer.Serialize(stream, report, BenchJsonContext.Default.BenchReport);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
-    }
+    internal static void WriteJsonAtomically(string path, BenchReport report) =>
+        NeuralOde.Modules.Checkpoint.WriteAtomically(path, stream => JsonSerializer.Serialize(stream, report, BenchJsonContext.Default.BenchReport));
 
     private static BenchCase CaseFor(BenchSettings settings, BenchProblem problem, RungeKuttaScheme scheme)
     {

@@ -201,4 +201,43 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "BTheta has one row per stage, and row i holds the coefficients of θ¹, θ², … of b_i(θ), so that they sum to B[i] (b_i(1) = b_i).",
         helpLinkUri: HelpLinkBase + "RKG016.md");
+
+    /// <summary>
+    /// RKG017: <c>"The tableau type '{0}' cannot get its generated member '{1}': {2}"</c>, where {2} says that the type
+    /// itself has that name or that it already declares a member of that name.
+    /// </summary>
+    public static readonly DiagnosticDescriptor GeneratedMemberNameTaken = new(
+        id: "RKG017",
+        title: "Generated member name is taken",
+        messageFormat: "The tableau type '{0}' cannot get its generated member '{1}': {2}",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The generator adds a nested class Method and a static property Scheme to the tableau type, so the type cannot be named Method or Scheme, nor declare a member of either name.",
+        helpLinkUri: HelpLinkBase + "RKG017.md");
+
+    /// <summary>
+    /// RKG018: <c>"The scheme '{0}' is not registered, so Schemes.Get cannot find it: {1}; make it internal or public"</c>,
+    /// where {1} names the private or protected type.
+    /// </summary>
+    public static readonly DiagnosticDescriptor NotRegistered = new(
+        id: "RKG018",
+        title: "Tableau is not registered",
+        messageFormat: "The scheme '{0}' is not registered, so Schemes.Get cannot find it: {1}; make it internal or public",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "The generated registry is a top-level internal class, so it can only list a tableau type that it can reach: the type and every type containing it must be internal, protected internal or public. A private or protected type is still generated and usable through its Scheme property, but not by name.",
+        helpLinkUri: HelpLinkBase + "RKG018.md");
+
+    /// <summary>RKG019: <c>"The embedded weights BHat of '{0}' equal the propagated weights B, so every error estimate is zero and an adaptive solver accepts every step"</c>.</summary>
+    public static readonly DiagnosticDescriptor EmbeddedWeightsEqualWeights = new(
+        id: "RKG019",
+        title: "Embedded weights equal the propagated weights",
+        messageFormat: "The embedded weights BHat of '{0}' equal the propagated weights B, so every error estimate is zero and an adaptive solver accepts every step",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "The error estimate of a step is Σ (b_i − b̂_i)·h·k_i. When BHat equals B entry for entry, it is zero for every step, so step-size control never rejects a step or shrinks h; the pair must differ, usually in order.",
+        helpLinkUri: HelpLinkBase + "RKG019.md");
 }

@@ -39,6 +39,10 @@ internal sealed class ParsedTableau
 
     /// <summary>Gets the dense-output polynomials, or null.</summary>
     public required ParsedMatrix? BTheta { get; init; }
+
+    /// <summary>Gets the identifier of the <c>BHat</c> field, where a problem with the embedded weights as a whole is
+    /// reported, or null without BHat.</summary>
+    public required Location? BHatField { get; init; }
 }
 
 /// <summary>One coefficient with its location.</summary>

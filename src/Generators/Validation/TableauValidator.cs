@@ -65,7 +65,14 @@ internal static class TableauValidator
             return null;
         }
 
-        return new ValidatedTableau(stages, ErrorWeights(tableau), IsFsal(tableau));
+        var errorWeights = ErrorWeights(tableau);
+        if (errorWeights is not null && errorWeights.All(static e => e.Value == 0))
+        {
+            // A valid but useless pair: the error estimate is identically zero, so every adaptive step is accepted.
+            Report(diagnostics, DiagnosticDescriptors.EmbeddedWeightsEqualWeights, tableau.BHatField ?? tableau.BHat!.Location, tableau.DisplayName);
+        }
+
+        return new ValidatedTableau(stages, errorWeights, IsFsal(tableau));
     }
 
     private static bool HasError(List<Diagnostic> diagnostics) =>
