@@ -414,7 +414,7 @@ public sealed partial class ButcherTableauGenerator
                 writer.CloseBlock();
             }
 
-            /// <summary>The time of stage i: t, t + dt, or t + cᵢ·dt per row.</summary>
+            /// <summary>The time of stage i: t, or t + cᵢ·dt per row (also for cᵢ = 1: a bare <c>add(dt)</c> would create a native scalar).</summary>
             private string StageTime(int stage)
             {
                 var c = spec.C[stage - 1];
@@ -423,18 +423,15 @@ public sealed partial class ButcherTableauGenerator
                     return "t";
                 }
 
-                if (c.Value == 1)
-                {
-                    return "t.add(dt)";
-                }
-
                 return $"t.add(dt, {Use($"C{stage}")})";
             }
 
             /// <summary>
             /// <c>y.add(hk1, S.A3_1).add_(hk2, S.A3_2)</c>: a fresh tensor from the first nonzero term, then fused
-            /// in-place multiply-adds (all in place when the base is already a fresh tensor). A coefficient of ±1
-            /// needs no scalar; with no nonzero term the result is the base itself.
+            /// in-place multiply-adds (all in place when the base is already a fresh tensor). Every term passes its
+            /// coefficient's cached scalar, ±1 included: TorchSharp's <c>add(t)</c> creates a native <c>Scalar(1)</c> per
+            /// call that only the finalizer frees, and it has no <c>sub(t, alpha)</c>. With no nonzero term the result
+            /// is the base itself.
             /// </summary>
             private string Combination(
                 string baseTensor,
@@ -450,13 +447,7 @@ public sealed partial class ButcherTableauGenerator
                         continue;
                     }
 
-                    var suffix = first ? string.Empty : "_";
-                    text.Append(coefficient.Value switch
-                    {
-                        1 => $".add{suffix}({tensor})",
-                        -1 => $".sub{suffix}({tensor})",
-                        _ => $".add{suffix}({tensor}, {Use(name)})",
-                    });
+                    text.Append(first ? ".add(" : ".add_(").Append(tensor).Append(", ").Append(Use(name)).Append(')');
                     first = false;
                 }
 
@@ -516,10 +507,7 @@ public sealed partial class ButcherTableauGenerator
                         continue;
                     }
 
-                    var (_, name, power) = terms[0];
-                    var head = $"{power}.mul({Use(name)})";
-                    var polynomial = Combination(head, terms.Skip(1), baseIsFresh: true);
-                    lines.Add($"var b{i + 1} = {polynomial};");
+                    lines.Add($"var b{i + 1} = {Polynomial(terms)};");
                     stages.Add(i);
                 }
 
@@ -535,6 +523,23 @@ public sealed partial class ButcherTableauGenerator
 
                 lines.Add("return result.MoveToOuterDisposeScope();");
                 return lines;
+            }
+
+            /// <summary>
+            /// One stage's bᵢ(θ), such as <c>th.mul(S.D1_1).add_(th2, S.D1_2)</c>. A leading coefficient of 1 starts
+            /// from the power itself: <c>th.add(th2, S.D1_2)</c>, whose first (out-of-place) term makes a fresh tensor
+            /// before anything is added in place, or just <c>th2</c> when it is the only term. That alias is safe: the
+            /// powers and every bᵢ are only read afterwards (<c>addcmul</c> writes into the fresh result alone).
+            /// </summary>
+            private string Polynomial(List<(CoefficientSpec Coefficient, string Name, string Power)> terms)
+            {
+                var (coefficient, name, power) = terms[0];
+                return coefficient.Value switch
+                {
+                    1 => Combination(power, terms.Skip(1)),
+                    -1 => Combination($"{power}.neg()", terms.Skip(1), baseIsFresh: true),
+                    _ => Combination($"{power}.mul({Use(name)})", terms.Skip(1), baseIsFresh: true),
+                };
             }
 
             private void WriteInterpolate(List<string> body)

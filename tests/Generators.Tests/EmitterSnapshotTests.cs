@@ -91,6 +91,11 @@ public sealed partial class EmitterSnapshotTests
         var source = run.GeneratedSources["Consumer.Schemes.BogackiShampineDense.g.cs"];
         Assert.Contains("HasDenseOutput => true", source, StringComparison.Ordinal);
         Assert.Contains("Interpolate(", source, StringComparison.Ordinal);
+
+        // b₁(θ) = θ − 4/3 θ² + 5/9 θ³ starts from θ itself, out of place (th is only read), and needs no S.D1_1.
+        Assert.Contains("var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3);", source, StringComparison.Ordinal);
+        Assert.Contains("var b4 = th2.neg().add_(th3, S.D4_3);", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("S.D1_1", source, StringComparison.Ordinal);
     }
 
     [Fact]

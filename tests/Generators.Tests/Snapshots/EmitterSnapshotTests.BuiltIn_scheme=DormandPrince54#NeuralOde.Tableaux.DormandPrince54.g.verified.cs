@@ -160,11 +160,11 @@ namespace NeuralOde.Tableaux
                 var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
                 var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
                 var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
+                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
                 var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5).add_(hk6, S.B6); // b2 = b7 = 0: skipped
-                var k7 = f(t.add(dt), y1);
+                var k7 = f(t.add(dt, S.C7), y1);
                 var hk7 = k7.mul(h);
 
                 var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6).add_(hk7, S.E7); // e2 = 0: skipped
@@ -199,7 +199,7 @@ namespace NeuralOde.Tableaux
                 var th5 = th4.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.mul(S.D1_1).add_(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4).add_(th5, S.D1_5);
+                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4).add_(th5, S.D1_5);
                 var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4).add_(th5, S.D3_5);
                 var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4).add_(th5, S.D4_5);
                 var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4).add_(th5, S.D5_5);
@@ -224,6 +224,8 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
                 internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
                 internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
+                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
+                internal static readonly global::TorchSharp.Scalar C7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C7);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                 internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
                 internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
@@ -250,7 +252,6 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
                 internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
                 internal static readonly global::TorchSharp.Scalar E7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E7);
-                internal static readonly global::TorchSharp.Scalar D1_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_1);
                 internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
                 internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
                 internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);

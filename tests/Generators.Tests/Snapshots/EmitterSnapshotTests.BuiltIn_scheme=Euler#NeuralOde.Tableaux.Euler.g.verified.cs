@@ -65,13 +65,20 @@ namespace NeuralOde.Tableaux
 
                 var hk1 = k1.mul(h);
 
-                var y1 = y.add(hk1);
+                var y1 = y.add(hk1, S.B1);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope()]);
+            }
+
+            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
+            // assembly loads and registers the scheme, which must not need libtorch).
+            private static class S
+            {
+                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
             }
         }
     }

@@ -113,7 +113,7 @@ namespace NeuralOde.Tableaux
                 var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
                 var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
                 var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
+                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
                 var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
 
                 var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5); // b2 = b6 = 0: skipped
@@ -141,6 +141,7 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
                 internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
                 internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
+                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
                 internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                 internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);

@@ -73,7 +73,7 @@ namespace NeuralOde.Tableaux
                 var hk1 = k1.mul(h);
                 var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
 
-                var y1 = y.add(hk2); // b1 = 0: skipped
+                var y1 = y.add(hk2, S.B2); // b1 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -88,6 +88,7 @@ namespace NeuralOde.Tableaux
             {
                 internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
+                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
             }
         }
     }

@@ -84,8 +84,8 @@ namespace NeuralOde.Tableaux
 
                 var hk1 = k1.mul(h);
                 var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1).sub_(hk2).add_(hk3)), h);
+                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
+                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
 
                 var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3).add_(hk4, S.B4);
 
@@ -102,8 +102,13 @@ namespace NeuralOde.Tableaux
             {
                 internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
                 internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                 internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
+                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
+                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
+                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
+                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
                 internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
                 internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
                 internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);

@@ -133,9 +133,9 @@ namespace NeuralOde.Tableaux
                 var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
                 var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
                 var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
+                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
                 var hk7 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C7), y.add(hk1, S.A7_1).add_(hk2, S.A7_2).add_(hk3, S.A7_3).add_(hk4, S.A7_4).add_(hk5, S.A7_5)), h);
-                var hk8 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1, S.A8_1).add_(hk2, S.A8_2).add_(hk3, S.A8_3).add_(hk4, S.A8_4).add_(hk5, S.A8_5).add_(hk7, S.A8_7)), h);
+                var hk8 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C8), y.add(hk1, S.A8_1).add_(hk2, S.A8_2).add_(hk3, S.A8_3).add_(hk4, S.A8_4).add_(hk5, S.A8_5).add_(hk7, S.A8_7)), h);
 
                 var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5).add_(hk7, S.B7).add_(hk8, S.B8); // b2 = b6 = 0: skipped
                 var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6).add_(hk7, S.E7).add_(hk8, S.E8); // e2 = 0: skipped
@@ -165,7 +165,9 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
                 internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
                 internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
+                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
                 internal static readonly global::TorchSharp.Scalar C7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C7);
+                internal static readonly global::TorchSharp.Scalar C8 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C8);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                 internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
                 internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);

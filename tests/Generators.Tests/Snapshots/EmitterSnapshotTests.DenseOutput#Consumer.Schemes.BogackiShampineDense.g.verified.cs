@@ -115,7 +115,7 @@ namespace Consumer.Schemes
 
                 // FSAL: the last stage is evaluated at the new solution.
                 var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3); // b4 = 0: skipped
-                var k4 = f(t.add(dt), y1);
+                var k4 = f(t.add(dt, S.C4), y1);
                 var hk4 = k4.mul(h);
 
                 var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4);
@@ -139,10 +139,10 @@ namespace Consumer.Schemes
                 var th3 = th2.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.mul(S.D1_1).add_(th2, S.D1_2).add_(th3, S.D1_3);
-                var b2 = th2.mul(S.D2_2).add_(th3, S.D2_3);
+                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3);
+                var b2 = th2.add(th3, S.D2_3);
                 var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3);
-                var b4 = th2.mul(S.D4_2).add_(th3);
+                var b4 = th2.neg().add_(th3, S.D4_3);
 
                 var result = y
                     .addcmul(step.ScaledStages[0], b1, S.One)
@@ -158,6 +158,7 @@ namespace Consumer.Schemes
             {
                 internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
                 internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                 internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
                 internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
@@ -167,14 +168,12 @@ namespace Consumer.Schemes
                 internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
                 internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
                 internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
-                internal static readonly global::TorchSharp.Scalar D1_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_1);
                 internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
                 internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
-                internal static readonly global::TorchSharp.Scalar D2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_2);
                 internal static readonly global::TorchSharp.Scalar D2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_3);
                 internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
                 internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
-                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
+                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
                 internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }

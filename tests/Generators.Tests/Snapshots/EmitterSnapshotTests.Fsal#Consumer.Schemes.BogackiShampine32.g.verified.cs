@@ -98,7 +98,7 @@ namespace Consumer.Schemes
 
                 // FSAL: the last stage is evaluated at the new solution.
                 var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3); // b4 = 0: skipped
-                var k4 = f(t.add(dt), y1);
+                var k4 = f(t.add(dt, S.C4), y1);
                 var hk4 = k4.mul(h);
 
                 var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4);
@@ -116,6 +116,7 @@ namespace Consumer.Schemes
             {
                 internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
                 internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
+                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
                 internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                 internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
                 internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);

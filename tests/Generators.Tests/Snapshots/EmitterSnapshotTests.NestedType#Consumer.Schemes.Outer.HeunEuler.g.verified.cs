@@ -81,7 +81,7 @@ namespace Consumer.Schemes
                     var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
 
                     var hk1 = k1.mul(h);
-                    var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt), y.add(hk1)), h);
+                    var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
 
                     var y1 = y.add(hk1, S.B1).add_(hk2, S.B2);
                     var error = hk1.mul(S.E1).add_(hk2, S.E2);
@@ -97,6 +97,8 @@ namespace Consumer.Schemes
                 // assembly loads and registers the scheme, which must not need libtorch).
                 private static class S
                 {
+                    internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
+                    internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
                     internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
                     internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
                     internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
