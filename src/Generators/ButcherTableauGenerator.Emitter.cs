@@ -201,8 +201,7 @@ public sealed partial class ButcherTableauGenerator
                     writer.WriteLine(comment);
                     foreach (var constant in nonzero)
                     {
-                        writer.WriteLine(
-                            $"private const double {constant.Name} = {CoefficientFormatter.Literal(constant.Coefficient.Value)}; // {CoefficientFormatter.OneLine(constant.Coefficient.Comment)}");
+                        writer.WriteLine(ConstantDeclaration(constant));
                     }
                 }
 
@@ -210,6 +209,18 @@ public sealed partial class ButcherTableauGenerator
                 {
                     writer.WriteLine();
                 }
+            }
+
+            /// <summary>
+            /// <c>private const double A2_1 = 0.5; // 1/2</c>: the comment gives the exact fraction, or else the source
+            /// text, and is left out when it would only repeat the literal (an inexact <c>0.161</c>).
+            /// </summary>
+            private static string ConstantDeclaration(Constant constant)
+            {
+                var literal = CoefficientFormatter.Literal(constant.Coefficient.Value);
+                var comment = CoefficientFormatter.OneLine(constant.Coefficient.Comment);
+                var declaration = $"private const double {constant.Name} = {literal};";
+                return constant.Coefficient.Exact is null && comment == literal ? declaration : $"{declaration} // {comment}";
             }
 
             /// <summary>

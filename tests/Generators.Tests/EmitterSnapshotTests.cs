@@ -98,6 +98,40 @@ public sealed partial class EmitterSnapshotTests
         Assert.DoesNotContain("S.D1_1", source, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A constant's comment gives its exact fraction, or its source text when that says something the literal does
+    /// not (an expression, a constant, other digits); an inexact decimal written as the literal gets no comment.
+    /// </summary>
+    [Fact]
+    public void ConstantComments_DoNotRepeatTheLiteral()
+    {
+        const string source = """
+            using NeuralOde;
+
+            namespace Consumer;
+
+            /// <summary>Ralston's method with decimals.</summary>
+            [ButcherTableau("Decimals", Order = 2, EmbeddedOrder = 1)]
+            public static partial class Decimals
+            {
+                private const double Third = 1.0 / 3;
+                internal static readonly double[] C = [0, 2 * Third];
+                internal static readonly double[][] A = [[], [0.6666666666666666]];
+                internal static readonly double[] B = [0.25, 0.750];
+                internal static readonly double[] BHat = [1, 0];
+            }
+            """;
+
+        var generated = GeneratorHarness.Run(source).GeneratedSources["Consumer.Decimals.g.cs"];
+        var lines = generated.Split('\n').Select(static l => l.Trim()).ToList();
+
+        Assert.Contains("private const double C2 = 0.6666666666666666; // 2 * Third", lines);
+        Assert.Contains("private const double A2_1 = 0.6666666666666666;", lines);
+        Assert.Contains("private const double B1 = 0.25;", lines);
+        Assert.Contains("private const double B2 = 0.75; // 0.750", lines);
+        Assert.Contains("private const double BHat1 = 1; // 1", lines);
+    }
+
     [Fact]
     public void EveryBuiltInTogether_OneRegistryListsThemAll()
     {

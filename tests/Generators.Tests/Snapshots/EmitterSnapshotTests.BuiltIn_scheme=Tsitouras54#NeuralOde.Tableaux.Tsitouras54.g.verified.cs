@@ -14,51 +14,51 @@ namespace NeuralOde.Tableaux
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Tsitouras54.Method>
         {
             // Nodes.
-            private const double C2 = 0.161; // 0.161
-            private const double C3 = 0.327; // 0.327
-            private const double C4 = 0.9; // 0.9
-            private const double C5 = 0.9800255409045097; // 0.9800255409045097
+            private const double C2 = 0.161;
+            private const double C3 = 0.327;
+            private const double C4 = 0.9;
+            private const double C5 = 0.9800255409045097;
             private const double C6 = 1; // 1
             private const double C7 = 1; // 1
 
             // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.161; // 0.161
+            private const double A2_1 = 0.161;
             private const double A3_1 = -0.008480655492357; // -0.0084806554923570
             private const double A3_2 = 0.335480655492357; // 0.3354806554923570
-            private const double A4_1 = 2.897153057105494; // 2.897153057105494
-            private const double A4_2 = -6.359448489975075; // -6.359448489975075
-            private const double A4_3 = 4.362295432869581; // 4.362295432869581
+            private const double A4_1 = 2.897153057105494;
+            private const double A4_2 = -6.359448489975075;
+            private const double A4_3 = 4.362295432869581;
             private const double A5_1 = 5.325864828439259; // 5.32586482843925895
-            private const double A5_2 = -11.74888356406283; // -11.74888356406283
-            private const double A5_3 = 7.495539342889836; // 7.495539342889836
-            private const double A5_4 = -0.09249506636175525; // -0.09249506636175525
+            private const double A5_2 = -11.74888356406283;
+            private const double A5_3 = 7.495539342889836;
+            private const double A5_4 = -0.09249506636175525;
             private const double A6_1 = 5.86145544294642; // 5.86145544294642038
-            private const double A6_2 = -12.92096931784711; // -12.92096931784711
-            private const double A6_3 = 8.159367898576159; // 8.159367898576159
+            private const double A6_2 = -12.92096931784711;
+            private const double A6_3 = 8.159367898576159;
             private const double A6_4 = -0.071584973281401; // -0.07158497328140100
-            private const double A6_5 = -0.02826905039406838; // -0.02826905039406838
-            private const double A7_1 = 0.09646076681806523; // 0.09646076681806523
-            private const double A7_2 = 0.01; // 0.01
-            private const double A7_3 = 0.4798896504144996; // 0.4798896504144996
-            private const double A7_4 = 1.379008574103742; // 1.379008574103742
-            private const double A7_5 = -3.290069515436081; // -3.290069515436081
-            private const double A7_6 = 2.324710524099774; // 2.324710524099774
+            private const double A6_5 = -0.02826905039406838;
+            private const double A7_1 = 0.09646076681806523;
+            private const double A7_2 = 0.01;
+            private const double A7_3 = 0.4798896504144996;
+            private const double A7_4 = 1.379008574103742;
+            private const double A7_5 = -3.290069515436081;
+            private const double A7_6 = 2.324710524099774;
 
             // Weights of the propagated solution (order 5).
-            private const double B1 = 0.09646076681806523; // 0.09646076681806523
-            private const double B2 = 0.01; // 0.01
-            private const double B3 = 0.4798896504144996; // 0.4798896504144996
-            private const double B4 = 1.379008574103742; // 1.379008574103742
-            private const double B5 = -3.290069515436081; // -3.290069515436081
-            private const double B6 = 2.324710524099774; // 2.324710524099774
+            private const double B1 = 0.09646076681806523;
+            private const double B2 = 0.01;
+            private const double B3 = 0.4798896504144996;
+            private const double B4 = 1.379008574103742;
+            private const double B5 = -3.290069515436081;
+            private const double B6 = 2.324710524099774;
 
             // Weights of the embedded solution (order 4); the step uses the error weights below.
-            private const double BHat1 = 0.09468075576583923; // 0.09468075576583923
-            private const double BHat2 = 0.009183565540343; // 0.009183565540343
-            private const double BHat3 = 0.4877705284247616; // 0.4877705284247616
-            private const double BHat4 = 1.234297566930479; // 1.234297566930479
-            private const double BHat5 = -2.707712349983526; // -2.707712349983526
-            private const double BHat6 = 1.866628418170587; // 1.866628418170587
+            private const double BHat1 = 0.09468075576583923;
+            private const double BHat2 = 0.009183565540343;
+            private const double BHat3 = 0.4877705284247616;
+            private const double BHat4 = 1.234297566930479;
+            private const double BHat5 = -2.707712349983526;
+            private const double BHat6 = 1.866628418170587;
             private const double BHat7 = 0.015151515151515152; // 1/66
 
             // Error weights E = B − BHat.
@@ -74,10 +74,10 @@ namespace NeuralOde.Tableaux
             private const double D1_1 = 1; // 1
             private const double D1_2 = -2.763706197274826; // -2.7637061972748259113
             private const double D1_3 = 2.9132554618219126; // 2.9132554618219127438
-            private const double D1_4 = -1.0530884977290216; // -1.0530884977290216
+            private const double D1_4 = -1.0530884977290216;
             private const double D2_2 = 0.13169999999999998; // 0.13169999999999999727
             private const double D2_3 = -0.2234; // -0.22339999999999999818
-            private const double D2_4 = 0.1017; // 0.1017
+            private const double D2_4 = 0.1017;
             private const double D3_2 = 3.9302962368947516; // 3.9302962368947515285
             private const double D3_3 = -5.941033872131505; // -5.9410338721315047347
             private const double D3_4 = 2.490627285651253; // 2.490627285651252793
@@ -90,9 +90,9 @@ namespace NeuralOde.Tableaux
             private const double D6_2 = -27.896526289197286; // -27.896526289197287806
             private const double D6_3 = 65.09189467479366; // 65.091894674793671526
             private const double D6_4 = -34.87065786149661; // -34.87065786149660974
-            private const double D7_2 = 1.5; // 1.5
+            private const double D7_2 = 1.5;
             private const double D7_3 = -4; // -4
-            private const double D7_4 = 2.5; // 2.5
+            private const double D7_4 = 2.5;
 
             private Method()
             {
