@@ -27,6 +27,22 @@ internal static class DemoApp
             config.AddCommand<SchemesCommand>("schemes")
                 .WithDescription(SchemesCommand.Description)
                 .WithExample("schemes");
+            config.AddCommand<TrainCommand>("train")
+                .WithDescription(TrainCommand.Description)
+                .WithExample("train")
+                .WithExample("train", "--model", "mlp", "--epochs", "6")
+                .WithExample("train", "--dataset", "fashion-mnist", "--scheme", "DOPRI5", "--rtol", "1e-4", "--out", "runs/f1")
+                .WithExample("train", "--out", "runs/f1", "--resume");
+            config.AddCommand<VisualizeCommand>("visualize")
+                .WithDescription(VisualizeCommand.Description)
+                .WithExample("visualize")
+                .WithExample("visualize", "--run", "runs/story-mnist-20250101-120000", "--index", "0,1,2")
+                .WithExample("visualize", "--mlp", "runs/m", "--ode", "runs/o", "--samples", "10", "--times", "101");
+            config.AddCommand<StoryCommand>("story")
+                .WithDescription(StoryCommand.Description)
+                .WithExample("story")
+                .WithExample("story", "--dataset", "fashion-mnist")
+                .WithExample("story", "--mlp-epochs", "2", "--ode-epochs", "2", "--out", "runs/quick");
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription(BenchCommand.Description)
                 .WithExample("bench")
@@ -43,8 +59,8 @@ internal static class DemoApp
     public static int Run(string[] args, IAnsiConsole? console = null) =>
         Create(console ?? Output.CreateStdout()).Run(args);
 
-    // The command that runs with no arguments. For now the scheme list; it becomes the full story (train both
-    // models on MNIST, print the metrics, write the figures) when that command exists: change only this line.
+    // The command that runs with no arguments: the whole story (train both models on MNIST, print the metrics,
+    // write the figures).
     private static void SetDefaultCommand(CommandApp app) =>
-        app.SetDefaultCommand<SchemesCommand>().WithDescription("NeuralOde demo. Without a command: " + SchemesCommand.Description);
+        app.SetDefaultCommand<StoryCommand>().WithDescription("NeuralOde demo. Without a command: " + StoryCommand.Description);
 }

@@ -27,7 +27,7 @@ public sealed class CommandLineTests
     [Fact]
     public void EveryCommandHasHelp()
     {
-        foreach (var args in new[] { new[] { "--help" }, ["schemes", "--help"], ["bench", "--help"] })
+        foreach (var args in new[] { new[] { "--help" }, ["schemes", "--help"], ["bench", "--help"], ["train", "--help"], ["visualize", "--help"], ["story", "--help"] })
         {
             var (code, output) = Run(args);
             Assert.Equal(0, code);
