@@ -201,4 +201,23 @@ public sealed class SolverInputAndStatusTests
 
         Assert.Equal(liveBefore, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void Solve_DynamicsReturningAViewOfTheState_NeverCorruptTheState()
+    {
+        using var scope = NewDisposeScope();
+
+        // y' = y, written as a view of y: the solver must not scale it in place (that would overwrite y). Without
+        // autograd the generated steps scale fresh slopes in place, so that is the case to check.
+        using var noGrad = no_grad();
+        var y0 = ones(3, 2, dtype: ScalarType.Float64);
+        var solution = Ode.Solve("DOPRI5", (t, y) => y.view(3, 2), y0, 0.0, 1.0, SolverOptions.Adaptive(1e-9, 1e-12));
+        Assert.True(y0.eq(1.0).all().item<bool>(), "the caller's y0 was modified");
+        Assert.True(Math.Abs(solution.Y[0, 0].item<double>() - Math.E) < 1e-8);
+
+        // A scheme that evaluates a stage at the state itself (first order: Euler's result, 100 steps).
+        var repeated = Ode.Solve(RepeatedStartScheme.Scheme, (t, y) => y.view(3, 2), y0, 0.0, 1.0, SolverOptions.FixedSteps(100));
+        Assert.True(y0.eq(1.0).all().item<bool>(), "the caller's y0 was modified");
+        Assert.True(Math.Abs(repeated.Y[2, 1].item<double>() - Math.Pow(1.01, 100)) < 1e-12);
+    }
 }

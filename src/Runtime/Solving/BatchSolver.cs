@@ -64,6 +64,8 @@ internal sealed class BatchSolver : IDisposable
 
     private long calls;
     private int callsThisIteration;
+    private bool aliasChecked;
+    private bool copySlopes;
     private Tensor? currentRows; // the global rows being evaluated this iteration, [Ba] int64
 
     public BatchSolver(
@@ -625,9 +627,24 @@ internal sealed class BatchSolver : IDisposable
                 $"for a {state.dtype} state of shape [{string.Join(", ", state.shape)}] on {state.device}; dy/dt must match the state's shape, dtype and device.");
         }
 
-        // The step may scale the slope in place: never let it overwrite the caller's state.
-        return ReferenceEquals(slope, state) || ReferenceEquals(slope, time) ? slope.clone() : slope;
+        // The step may scale the slope in place: never let it overwrite the caller's state. A slope that is the
+        // state itself, or a view of its memory (checked on the first call: dynamics that return one do so every
+        // time), is copied.
+        if (!aliasChecked)
+        {
+            aliasChecked = true;
+            copySlopes = SharesMemory(slope, state);
+        }
+
+        return copySlopes || ReferenceEquals(slope, state) || ReferenceEquals(slope, time) ? slope.clone() : slope;
     }
+
+    private static bool SharesMemory(Tensor a, Tensor b) => a.dtype switch
+    {
+        ScalarType.Float32 => a.storage<float>().data_ptr() == b.storage<float>().data_ptr(),
+        ScalarType.Float64 => a.storage<double>().data_ptr() == b.storage<double>().data_ptr(),
+        _ => false,
+    };
 
     private Tensor PerRow(Tensor perRow) => StepKernels.PerRow(perRow, y);
 
