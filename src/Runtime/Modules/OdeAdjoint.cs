@@ -103,7 +103,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         var stateShape = yFrom.shape;
         var size = yFrom.numel() / rows;
         var z0 = cat([yFrom.detach().reshape(rows, size), aFrom.detach().reshape(rows, size)], 1);
-        var augmented = new AugmentedDynamics(problem.Dynamics, stateShape, size);
+        var augmented = new AugmentedDynamics(problem.Dynamics, stateShape, size, parameters);
         var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
         var forward = problem.Options;
         var fullNorm = !problem.Adjoint.Seminorm;
@@ -121,17 +121,29 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         using var solution = Ode.Solve(problem.Scheme, (t, z, _) => augmented.Evaluate(t, z), z0, from, to, options, fullNorm ? observer : observer.SeminormOnly());
         OdeBlock.CheckStatus(solution, problem.ThrowOnFailure);
-        summary = summary.Add(SolveSummary.From(solution.Stats)).Add(new SolveSummary(observer.Calls, observer.RowEvaluations, 0, 0));
+        summary = summary.Add(SolveSummary.From(solution.Stats)).Add(new SolveSummary(augmented.Calls, augmented.RowEvaluations, 0, 0));
         var adjoint = solution.Y.narrow(1, size, size).reshape(stateShape).clone();
         return adjoint.MoveToOuterDisposeScope();
     }
 
-    // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N].
-    private sealed class AugmentedDynamics(OdeFunc dynamics, long[] stateShape, long size)
+    // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. While a step's stages are evaluated, the
+    // same vector–Jacobian product also yields that stage's parameter term Σ_r h_r·a_rᵀ ∂f_r/∂θ (the cotangent is
+    // scaled by each row's step, so that rows with different steps are weighted right in the sum over rows).
+    private sealed class AugmentedDynamics(OdeFunc dynamics, long[] stateShape, long size, Tensor[] parameters)
     {
         public OdeFunc Dynamics { get; } = dynamics;
 
         public long Size { get; } = size;
+
+        // Set by the observer between BeginStep and Accepted: each row's step (0 for rows that are not running).
+        public Tensor? StageWeights { get; set; }
+
+        // The parameter terms of the stages evaluated since BeginStep, in stage order (stages 2…s).
+        public List<Tensor[]> StageTerms { get; } = [];
+
+        public long Calls { get; private set; }
+
+        public long RowEvaluations { get; private set; }
 
         public Tensor StateOf(Tensor z) => z.narrow(1, 0, Size).reshape(Shape(z.shape[0]));
 
@@ -148,103 +160,45 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         {
             using var scope = NewDisposeScope();
             var rows = z.shape[0];
+            var adjoint = AdjointOf(z);
             Tensor slope, vjp;
             using (enable_grad())
             {
                 var y = StateOf(z).detach().requires_grad_(true);
                 var fy = Dynamics.call(t, y);
-                vjp = fy.requires_grad
-                    ? autograd.grad([fy], [y], [AdjointOf(z)], allow_unused: true)[0] ?? zeros_like(y)
-                    : zeros_like(y);
                 slope = fy.detach();
+                if (!fy.requires_grad)
+                {
+                    vjp = zeros_like(y);
+                    if (StageWeights is not null)
+                    {
+                        StageTerms.Add([.. parameters.Select(static p => zeros_like(p).DetachFromDisposeScope())]);
+                    }
+                }
+                else if (StageWeights is { } h)
+                {
+                    // One product for the state and the parameters, with the cotangent h·a; the state's part is
+                    // divided by h again (rows with h = 0 are not running and get 0).
+                    var column = StepKernels.PerRow(h, adjoint);
+                    var grads = autograd.grad([fy], [y, .. parameters], [adjoint.mul(column)], allow_unused: true);
+                    var scaled = grads[0] ?? zeros_like(y);
+                    var safe = column.masked_fill(column.eq(0), 1.0);
+                    vjp = scaled.div(safe).masked_fill_(column.eq(0), 0.0);
+                    StageTerms.Add([.. parameters.Select((p, i) => (grads[i + 1] ?? zeros_like(p)).detach().DetachFromDisposeScope())]);
+                }
+                else
+                {
+                    vjp = autograd.grad([fy], [y], [adjoint], allow_unused: true)[0] ?? zeros_like(y);
+                }
             }
 
             return cat([slope.reshape(rows, Size), vjp.neg().reshape(rows, Size)], 1).MoveToOuterDisposeScope();
         }
-    }
 
-    // Integrates dg/dt = −aᵀ ∂f/∂θ over each accepted step with the step's own stages (a quadrature of the same
-    // order as the scheme), summed over rows; with a full norm, also reports its error estimate to the controller.
-    private sealed class ParameterGradientObserver(AdjointProblem problem, AugmentedDynamics augmented, Tensor[] parameters, Tensor[] gradients) : IStepObserver
-    {
-        private Tensor[]? pending;
-
-        public long Calls { get; private set; }
-
-        public long RowEvaluations { get; private set; }
-
-        public IStepObserver SeminormOnly() => new Seminorm(this);
-
-        public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context)
+        // Σ over the selected rows of w_i·h·(−aᵢᵀ ∂f/∂θ(tᵢ, yᵢ)) for the stages with a nonzero weight, with every stage
+        // input rebuilt from the step's scaled stages and evaluated in one batched call.
+        public Tensor[] Quadrature(StepContext context, ButcherTableau tableau, Tensor rowsMask, Func<int, double> weight)
         {
-            if (parameters.Length == 0)
-            {
-                return null;
-            }
-
-            var tableau = problem.Scheme.Tableau;
-            var bHat = tableau.BHat!;
-            var increment = Quadrature(context, context.Active, i => tableau.B[i].Value);
-            var error = Quadrature(context, context.Active, i => tableau.B[i].Value - bHat[i].Value);
-            var rtol = problem.Adjoint.RelativeTolerance ?? problem.Options.RelativeTolerance;
-            var atol = problem.Adjoint.AbsoluteTolerance ?? problem.Options.AbsoluteTolerance;
-            Tensor? squares = null;
-            long count = 0;
-            for (var p = 0; p < parameters.Length; p++)
-            {
-                var scale = gradients[p].abs().maximum(gradients[p].add(increment[p]).abs()).mul_(rtol).add_(atol);
-                var term = error[p].div(scale).square().sum();
-                squares = squares is null ? term : squares.add_(term);
-                count += parameters[p].numel();
-            }
-
-            pending = [.. increment.Select(static t => t.detach().DetachFromDisposeScope())];
-            return (squares!, count);
-        }
-
-        public void Accepted(StepContext context, Tensor accept)
-        {
-            if (pending is null)
-            {
-                return;
-            }
-
-            // One step size for the batch: the step is accepted or rejected as a whole.
-            if (accept.any().item<bool>())
-            {
-                for (var p = 0; p < parameters.Length; p++)
-                {
-                    gradients[p].add_(pending[p]);
-                }
-            }
-
-            foreach (var tensor in pending)
-            {
-                tensor.Dispose();
-            }
-
-            pending = null;
-        }
-
-        public void AcceptRows(StepContext context, Tensor accept)
-        {
-            if (parameters.Length == 0 || !accept.any().item<bool>())
-            {
-                return;
-            }
-
-            var tableau = problem.Scheme.Tableau;
-            var increment = Quadrature(context, accept, i => tableau.B[i].Value);
-            for (var p = 0; p < parameters.Length; p++)
-            {
-                gradients[p].add_(increment[p]);
-            }
-        }
-
-        // Σᵢ wᵢ·h·(−aᵢᵀ ∂f/∂θ(tᵢ, yᵢ)) over the selected rows, with all stages in one batched evaluation.
-        private Tensor[] Quadrature(StepContext context, Tensor rowsMask, Func<int, double> weight)
-        {
-            var tableau = problem.Scheme.Tableau;
             var rows = rowsMask.nonzero().squeeze(1);
             var z = context.Y.index_select(0, rows);
             var t = context.T.index_select(0, rows);
@@ -277,20 +231,20 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 cotangentWeights.Add(dt.mul(-w));
             }
 
-            if (inputs.Count == 0)
+            if (inputs.Count == 0 || rows.shape[0] == 0)
             {
                 return [.. parameters.Select(static p => zeros_like(p))];
             }
 
             var all = cat(inputs, 0);
-            var state = augmented.StateOf(all).detach();
-            var adjoint = augmented.AdjointOf(all);
+            var state = StateOf(all).detach();
+            var adjoint = AdjointOf(all);
             var cotangent = adjoint.mul(StepKernels.PerRow(cat(cotangentWeights, 0), adjoint));
             Calls++;
             RowEvaluations += state.shape[0];
             using (enable_grad())
             {
-                var fy = augmented.Dynamics.call(cat(times, 0), state);
+                var fy = Dynamics.call(cat(times, 0), state);
                 if (!fy.requires_grad)
                 {
                     return [.. parameters.Select(static p => zeros_like(p))];
@@ -300,9 +254,156 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 return [.. grads.Select((g, p) => g ?? zeros_like(parameters[p]))];
             }
         }
+    }
+
+    // Integrates dg/dt = −aᵀ ∂f/∂θ over each accepted step with the step's own stages (a quadrature of the same order
+    // as the scheme), summed over rows. The stages 2…s come with the augmented dynamics' evaluations; stage 1 (whose
+    // slope was evaluated before the step's size was known) and the rows whose step was rejected are evaluated
+    // separately. With a full norm it also reports the parameter terms' error estimate to the controller.
+    private sealed class ParameterGradientObserver(AdjointProblem problem, AugmentedDynamics augmented, Tensor[] parameters, Tensor[] gradients) : IStepObserver
+    {
+        private readonly ButcherTableau tableau = problem.Scheme.Tableau;
+        private Tensor[]? pending;
+
+        public IStepObserver SeminormOnly() => new Seminorm(this);
+
+        public void BeginStep(Tensor rows, Tensor dt, Tensor active)
+        {
+            if (parameters.Length == 0)
+            {
+                return;
+            }
+
+            ClearStageTerms();
+            augmented.StageWeights = dt.mul(active.to_type(dt.dtype)).DetachFromDisposeScope();
+        }
+
+        public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context)
+        {
+            if (parameters.Length == 0)
+            {
+                return null;
+            }
+
+            var bHat = tableau.BHat!;
+            var increment = Combine(context, context.Active, i => tableau.B[i].Value);
+            var error = Combine(context, context.Active, i => tableau.B[i].Value - bHat[i].Value);
+            var rtol = problem.Adjoint.RelativeTolerance ?? problem.Options.RelativeTolerance;
+            var atol = problem.Adjoint.AbsoluteTolerance ?? problem.Options.AbsoluteTolerance;
+            Tensor? squares = null;
+            long count = 0;
+            for (var p = 0; p < parameters.Length; p++)
+            {
+                var scale = gradients[p].abs().maximum(gradients[p].add(increment[p]).abs()).mul_(rtol).add_(atol);
+                var term = error[p].div(scale).square().sum();
+                squares = squares is null ? term : squares.add_(term);
+                count += parameters[p].numel();
+            }
+
+            pending = [.. increment.Select(static t => t.detach().DetachFromDisposeScope())];
+            return (squares!, count);
+        }
+
+        public void Accepted(StepContext context, Tensor accept)
+        {
+            EndStep();
+            if (pending is null)
+            {
+                return;
+            }
+
+            // One step size for the batch: the step is accepted or rejected as a whole.
+            if (accept.any().item<bool>())
+            {
+                for (var p = 0; p < parameters.Length; p++)
+                {
+                    gradients[p].add_(pending[p]);
+                }
+            }
+
+            foreach (var tensor in pending)
+            {
+                tensor.Dispose();
+            }
+
+            pending = null;
+        }
+
+        public void AcceptRows(StepContext context, Tensor accept)
+        {
+            if (parameters.Length == 0)
+            {
+                return;
+            }
+
+            if (accept.any().item<bool>())
+            {
+                // The stage terms cover every running row; take the rejected rows' share out again.
+                var increment = Combine(context, accept, i => tableau.B[i].Value);
+                var rejected = context.Active.logical_and(accept.logical_not());
+                var correction = rejected.any().item<bool>()
+                    ? augmented.Quadrature(context, tableau, rejected, i => i == 0 ? 0 : tableau.B[i].Value)
+                    : null;
+                for (var p = 0; p < parameters.Length; p++)
+                {
+                    gradients[p].add_(increment[p]);
+                    if (correction is not null)
+                    {
+                        gradients[p].sub_(correction[p]);
+                    }
+                }
+            }
+
+            EndStep();
+        }
+
+        // Σᵢ wᵢ·(stage i's parameter term): stages 2…s from the recorded products (negated: dg/dt = −aᵀ∂f/∂θ), stage 1
+        // evaluated for the given rows.
+        private Tensor[] Combine(StepContext context, Tensor firstStageRows, Func<int, double> weight)
+        {
+            var total = augmented.Quadrature(context, tableau, firstStageRows, i => i == 0 ? weight(0) : 0);
+            for (var i = 1; i < tableau.Stages && i - 1 < augmented.StageTerms.Count; i++)
+            {
+                var w = weight(i);
+                if (w == 0)
+                {
+                    continue;
+                }
+
+                var terms = augmented.StageTerms[i - 1];
+                for (var p = 0; p < parameters.Length; p++)
+                {
+                    total[p] = total[p].add(terms[p], -w);
+                }
+            }
+
+            return total;
+        }
+
+        private void EndStep()
+        {
+            augmented.StageWeights?.Dispose();
+            augmented.StageWeights = null;
+            ClearStageTerms();
+        }
+
+        private void ClearStageTerms()
+        {
+            foreach (var terms in augmented.StageTerms)
+            {
+                foreach (var tensor in terms)
+                {
+                    tensor.Dispose();
+                }
+            }
+
+            augmented.StageTerms.Clear();
+        }
 
         private sealed class Seminorm(ParameterGradientObserver owner) : IStepObserver
         {
+            public void BeginStep(Tensor rows, Tensor dt, Tensor active) => owner.BeginStep(rows, dt, active);
+
             public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context) => null;
 
             public void Accepted(StepContext context, Tensor accept) => owner.AcceptRows(context, accept);
