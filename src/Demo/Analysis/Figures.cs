@@ -50,7 +50,7 @@ internal static class Figures
             plots.Add(plot);
         }
 
-        return Render(plots, panelWidth, panelHeight);
+        return Render(plots, panelWidth, panelHeight, lastHasLegend: true);
     }
 
     /// <summary>Renders the training curves of both models: test accuracy per epoch and forward NFE per epoch.</summary>
@@ -94,6 +94,8 @@ internal static class Figures
             }
         }
 
+        accuracy.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        nfe.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         accuracy.Title($"{title}: accuracy per epoch");
         accuracy.XLabel("epoch");
         accuracy.YLabel("accuracy (%)");
@@ -125,7 +127,7 @@ internal static class Figures
             }
 
             var points = plot.Add.ScatterPoints(xs.ToArray(), ys.ToArray(), ClassColors[c % ClassColors.Length].WithAlpha(0.35));
-            points.MarkerSize = 3;
+            points.MarkerSize = 3.5f;
             points.LegendText = legend ? $"{classNames[c]} ({panel.CloudLegend})" : "";
         }
 
@@ -161,20 +163,24 @@ internal static class Figures
 
         if (legend)
         {
-            plot.ShowLegend(Alignment.UpperRight);
-            plot.Legend.FontSize = 10;
+            // Outside the data area, to the right, so that it never hides points.
+            plot.ShowLegend(Edge.Right);
+            plot.Legend.FontSize = 11;
         }
     }
 
-    private static byte[] Render(IReadOnlyList<Plot> plots, int panelWidth, int panelHeight)
+    private static byte[] Render(IReadOnlyList<Plot> plots, int panelWidth, int panelHeight, bool lastHasLegend = false)
     {
+        // The legend sits outside the last panel's data area: that panel gets a quarter of a panel more width.
+        const int Quarters = 4;
+        var extra = lastHasLegend ? 1 : 0;
         if (plots.Count == 1)
         {
-            return plots[0].GetImageBytes(panelWidth, panelHeight, ImageFormat.Png);
+            return plots[0].GetImageBytes(panelWidth * (Quarters + extra) / Quarters, panelHeight, ImageFormat.Png);
         }
 
-        var columns = plots.Count <= 4 ? plots.Count : (int)Math.Ceiling(Math.Sqrt(plots.Count));
-        var rows = (plots.Count + columns - 1) / columns;
+        var columns = (Quarters * plots.Count) + extra;
+        var layout = new ScottPlot.MultiplotLayouts.CustomGrid();
         var multiplot = new Multiplot(plots[0]);
         foreach (var plot in plots.Skip(1))
         {
@@ -186,8 +192,14 @@ internal static class Figures
             throw new InvalidOperationException($"The multiplot holds {multiplot.Subplots.Count} plots instead of {plots.Count}.");
         }
 
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
-        using var image = multiplot.Render(panelWidth * columns, panelHeight * rows);
+        for (var i = 0; i < plots.Count; i++)
+        {
+            var span = Quarters + (i == plots.Count - 1 ? extra : 0);
+            layout.Set(plots[i], new GridCell(0, Quarters * i, 1, columns, 1, span));
+        }
+
+        multiplot.Layout = layout;
+        using var image = multiplot.Render(panelWidth * columns / Quarters, panelHeight);
         return image.GetImageBytes(ImageFormat.Png, 100);
     }
 }

@@ -18,7 +18,7 @@ internal sealed record VisualizeOptions
     public int Samples { get; init; } = 6;
 
     /// <summary>Gets how many test inputs the PCA is fitted on (the first N).</summary>
-    public int FitCount { get; init; } = 2000;
+    public int FitCount { get; init; } = 1000;
 
     /// <summary>Gets the number of time points of the ODE trajectories (at least 50).</summary>
     public int Times { get; init; } = 51;
@@ -211,7 +211,7 @@ internal static class Visualizer
 
         var figure = Path.Combine(outFolder, MlpFigure);
         var table = Path.Combine(outFolder, MlpCsv);
-        WriteBytes(figure, Figures.PcaFigure(panels, info.ClassNames, 520, 500));
+        WriteBytes(figure, Figures.PcaFigure(panels, info.ClassNames, 470, 460));
         MetricsFiles.WriteText(table, csv.ToString());
         return [figure, table];
     }
@@ -249,7 +249,7 @@ internal static class Visualizer
             highlights);
         var figure = Path.Combine(outFolder, OdeFigure);
         var table = Path.Combine(outFolder, OdeCsv);
-        WriteBytes(figure, Figures.PcaFigure([panel], info.ClassNames, 900, 720));
+        WriteBytes(figure, Figures.PcaFigure([panel], info.ClassNames, 1000, 720));
         MetricsFiles.WriteText(table, csv.ToString());
         return [figure, table];
     }

@@ -54,7 +54,7 @@ internal sealed class StoryCommand(IAnsiConsole console) : Command<StorySettings
     public const int MlpEpochs = 8;
 
     /// <summary>The ODE's default epochs.</summary>
-    public const int OdeEpochs = 8;
+    public const int OdeEpochs = 6;
 
     /// <summary>The command's description, shown by <c>--help</c>.</summary>
     public const string Description =

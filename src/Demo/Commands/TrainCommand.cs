@@ -20,7 +20,7 @@ internal sealed class TrainSettings : TrainingSettings
 
     /// <summary>Gets or sets the epochs.</summary>
     [CommandOption("-e|--epochs <N>")]
-    [Description("Epochs to reach. Default: the story's (ode 4, mlp 6). With --resume, the run continues up to N.")]
+    [Description("Epochs to reach. Default: the story's (ode 6, mlp 8). With --resume, the run continues up to N.")]
     public int? Epochs { get; set; }
 
     /// <summary>Gets or sets whether to resume.</summary>

@@ -67,8 +67,8 @@ internal class TrainingSettings : DataSettings
     /// <summary>Gets or sets the hidden size.</summary>
     [CommandOption("--hidden <N>")]
     [Description("Hidden state size after the 784→N tanh downsampling (the ODE's state).")]
-    [DefaultValue(64)]
-    public int Hidden { get; set; } = 64;
+    [DefaultValue(128)]
+    public int Hidden { get; set; } = 128;
 
     /// <summary>Gets or sets the dynamics' width.</summary>
     [CommandOption("--width <N>")]
@@ -126,8 +126,8 @@ internal class TrainingSettings : DataSettings
     /// <summary>Gets or sets the learning-rate decay.</summary>
     [CommandOption("--lr-decay <FACTOR>")]
     [Description("Multiply the learning rate by FACTOR after every epoch (epoch e uses lr × FACTOR^(e-1)); 1 keeps it constant.")]
-    [DefaultValue(0.7)]
-    public double LrDecay { get; set; } = 0.7;
+    [DefaultValue(0.75)]
+    public double LrDecay { get; set; } = 0.75;
 
     /// <summary>Gets or sets the label smoothing.</summary>
     [CommandOption("--label-smoothing <EPS>")]

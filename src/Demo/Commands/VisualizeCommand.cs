@@ -25,8 +25,8 @@ internal class FigureSettings : TrainingSettings
     /// <summary>Gets or sets the PCA's fitting set size.</summary>
     [CommandOption("--fit <N>")]
     [Description("Test inputs (the first N) whose hidden states the PCA is fitted on and that form the background clouds.")]
-    [DefaultValue(2000)]
-    public int Fit { get; set; } = 2000;
+    [DefaultValue(1000)]
+    public int Fit { get; set; } = 1000;
 
     /// <summary>Gets or sets the number of time points.</summary>
     [CommandOption("--times <N>")]

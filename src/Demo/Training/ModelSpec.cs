@@ -30,7 +30,7 @@ internal sealed record ModelSpec
     public int Inputs { get; init; } = 784;
 
     /// <summary>Gets the hidden state's size (after downsampling).</summary>
-    public int Hidden { get; init; } = 64;
+    public int Hidden { get; init; } = 128;
 
     /// <summary>Gets the dynamics' (or the MLP body's) hidden width.</summary>
     public int Width { get; init; } = 128;

@@ -24,7 +24,7 @@ internal sealed record TrainingOptions
     /// <summary>Gets the factor the learning rate is multiplied by after every epoch: epoch e trains with
     /// <c>LearningRate * LrDecay^(e-1)</c> (a schedule that does not depend on the number of epochs, so a run can be
     /// extended with --resume). 1 keeps it constant.</summary>
-    public double LrDecay { get; init; } = 0.7;
+    public double LrDecay { get; init; } = 0.75;
 
     /// <summary>Gets the learning rate of an epoch.</summary>
     /// <param name="epoch">The epoch (1-based).</param>
