@@ -88,7 +88,7 @@ internal sealed class StoryCommand(IAnsiConsole console) : Command<StorySettings
             {
                 var options = settings.ToOptions(kind, epochs);
                 var label = kind.ToString().ToLowerInvariant();
-                console.WriteLine($"{kind.ToString().ToUpperInvariant()}: {options.Model.Description}; {epochs} epochs, batch {options.BatchSize}, Adam lr {options.LearningRate} × {options.LrDecay}^(epoch-1), seed {options.Seed}.");
+                console.WriteLine($"{kind.ToString().ToUpperInvariant()}: {options.Model.Description}; {options.Describe()}.");
                 var result = ProgressDisplay.Train(console, label, progress =>
                     Trainer.Run(options, data, Path.Combine(folder, label), settings.Resume, device, progress, cancellationToken));
                 if (result.Interrupted)

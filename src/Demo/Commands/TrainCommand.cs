@@ -81,7 +81,7 @@ internal sealed class TrainCommand(IAnsiConsole console) : Command<TrainSettings
             var folder = settings.OutputFolder("train-" + kind.ToString().ToLowerInvariant());
             using var data = DataLoading.Open(settings, console, device, cancellationToken);
             console.WriteLine($"{data.Info.DisplayName} from {data.Folder}: {data.TrainCount:N0} training and {data.TestCount:N0} test images; device {device.type.ToString().ToLowerInvariant()}, {threads} threads.");
-            console.WriteLine($"{kind.ToString().ToUpperInvariant()}: {options.Model.Description}; {options.Epochs} epochs, batch {options.BatchSize}, Adam lr {options.LearningRate}, seed {options.Seed}.");
+            console.WriteLine($"{kind.ToString().ToUpperInvariant()}: {options.Model.Description}; {options.Describe()}.");
             var label = kind.ToString().ToLowerInvariant();
             var result = ProgressDisplay.Train(console, label, progress => Trainer.Run(options, data, folder, settings.Resume, device, progress, cancellationToken));
             if (result.ResumedFrom > 0)

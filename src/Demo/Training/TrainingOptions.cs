@@ -44,6 +44,10 @@ internal sealed record TrainingOptions
     /// <summary>Gets the number of test items used (the first N), or null for all.</summary>
     public int? TestLimit { get; init; }
 
+    /// <summary>Gets a one-line description of the optimization, e.g. <c>6 epochs, batch 128, Adam lr 0.001 × 0.75^(epoch-1), label smoothing 0.1, seed 1</c>.</summary>
+    public string Describe() => FormattableString.Invariant(
+        $"{Epochs} epochs, batch {BatchSize}, Adam lr {LearningRate} × {LrDecay}^(epoch-1), label smoothing {LabelSmoothing}, seed {Seed}");
+
     /// <summary>Gets the seed of epoch <paramref name="epoch"/>'s shuffle.</summary>
     /// <param name="seed">The run's seed.</param>
     /// <param name="epoch">The epoch (1-based).</param>
