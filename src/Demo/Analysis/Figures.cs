@@ -151,7 +151,7 @@ internal static class Figures
             var outline = plot.Add.Marker(item.X[last], item.Y[last], MarkerShape.OpenSquare, 11, Colors.Black);
             outline.LegendText = "";
             var text = plot.Add.Text(
-                string.Create(CultureInfo.InvariantCulture, $"#{item.Index}: {item.Label}{(item.Predicted != item.Label ? "→" + item.Predicted.ToString(CultureInfo.InvariantCulture) : "")}"),
+                string.Create(CultureInfo.InvariantCulture, $"#{item.Index}: {classNames[item.Label]}{(item.Predicted != item.Label ? " → " + classNames[item.Predicted] : "")}"),
                 item.X[last],
                 item.Y[last]);
             text.LabelFontSize = 11;
