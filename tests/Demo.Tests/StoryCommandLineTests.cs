@@ -53,6 +53,12 @@ public sealed class StoryCommandLineTests : IDisposable
         Assert.Contains("Highlighted test inputs: 3, 4.", again.Output, StringComparison.Ordinal);
 
         // A finished story resumes to nothing new; train refuses to overwrite a run without --resume.
+        var resumed = Run(
+            "--out", folder, "--resume", "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8",
+            "--mlp-epochs", "1", "--ode-epochs", "1", "--fit", "100", "--samples", "2", "--threads", "1");
+        Assert.Equal(0, resumed.Code);
+        Assert.DoesNotContain("epoch 1/1:", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains("Resumed", resumed.Output, StringComparison.Ordinal);
         Assert.Equal(2, Run("train", "--model", "mlp", "--out", Path.Combine(folder, "mlp"), "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8", "--epochs", "1").Code);
     }
 

@@ -97,6 +97,11 @@ internal sealed class StoryCommand(IAnsiConsole console) : Command<StorySettings
                     return CommandErrors.Interrupted;
                 }
 
+                if (result.ResumedFrom > 0)
+                {
+                    console.WriteLine($"{label}: Resumed after epoch {result.ResumedFrom} of {epochs}.");
+                }
+
                 results.Add((kind, options, result));
             }
 

@@ -43,24 +43,6 @@ internal sealed class Dataset : IDisposable
     /// <summary>Gets the number of test items.</summary>
     public int TestCount => (int)TestLabels.shape[0];
 
-    /// <summary>Finds the files (or downloads them into the cache), then loads them.</summary>
-    /// <param name="info">The data set.</param>
-    /// <param name="dataOption">The <c>--data</c> folder, or null.</param>
-    /// <param name="allowDownload">Whether a missing data set may be downloaded.</param>
-    /// <param name="progress">Download progress, or null.</param>
-    /// <param name="trainLimit">Use only the first N training items, or null for all.</param>
-    /// <param name="testLimit">Use only the first N test items, or null for all.</param>
-    /// <param name="device">Where the tensors live.</param>
-    /// <param name="cancellationToken">Stops a download.</param>
-    /// <returns>The data set.</returns>
-    /// <exception cref="DataNotFoundException">Not found and not downloadable; the message names every option.</exception>
-    /// <exception cref="IdxFormatException">A file is malformed.</exception>
-    public static Dataset Open(DatasetInfo info, string? dataOption, bool allowDownload, DownloadProgress? progress, int? trainLimit, int? testLimit, Device? device, CancellationToken cancellationToken)
-    {
-        var location = Locate(info, dataOption, allowDownload, progress, cancellationToken);
-        return Load(info, location, trainLimit, testLimit, device);
-    }
-
     /// <summary>Finds the files, or downloads them into the per-user cache.</summary>
     /// <param name="info">The data set.</param>
     /// <param name="dataOption">The <c>--data</c> folder, or null.</param>
