@@ -55,7 +55,8 @@ public sealed class DataTests : IDisposable
 
         Assert.Equal(Path.GetFullPath(folder), candidates[0]);
         Assert.Equal(Path.GetFullPath(sub), found?.Folder);
-        Assert.Contains(candidates, static c => c.EndsWith(Path.Combine(".cache", "neuralode", "mnist"), StringComparison.Ordinal) || c.Contains("neuralode", StringComparison.Ordinal));
+        Assert.Contains(Path.GetFullPath(DataLocator.CacheFolder(DatasetInfo.Mnist)), candidates);
+        Assert.EndsWith(Path.Combine("neuralode", "mnist"), DataLocator.CacheFolder(DatasetInfo.Mnist), StringComparison.Ordinal);
         Assert.Contains("/usr/share/datasets/fashion-mnist", DataLocator.Candidates(DatasetInfo.FashionMnist, null));
     }
 
@@ -87,11 +88,8 @@ public sealed class DataTests : IDisposable
         var contents = new[] { IdxReaderTests.Images(6), IdxReaderTests.LabelBytes(6), IdxReaderTests.Images(4), IdxReaderTests.LabelBytes(4) };
         var served = contents.Select(IdxReaderTests.Gzip).ToArray();
         var names = DatasetInfo.Mnist.Files.Select(static f => f.GzName).ToArray();
-        using var listener = new HttpListener();
-        var port = Random.Shared.Next(20000, 60000);
-        var prefix = $"http://127.0.0.1:{port}/";
-        listener.Prefixes.Add(prefix);
-        listener.Start();
+        var (listener, prefix) = StartListener();
+        using var _ = listener;
         var serving = Task.Run(() =>
         {
             while (listener.IsListening)
@@ -148,6 +146,25 @@ public sealed class DataTests : IDisposable
         Assert.Empty(Directory.GetFiles(badTarget, "*.tmp", SearchOption.AllDirectories).Concat(Directory.GetFiles(badTarget, ".*")));
         listener.Stop();
         await serving.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    private static (HttpListener Listener, string Prefix) StartListener()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var listener = new HttpListener();
+            var prefix = $"http://127.0.0.1:{Random.Shared.Next(20000, 60000)}/";
+            listener.Prefixes.Add(prefix);
+            try
+            {
+                listener.Start();
+                return (listener, prefix);
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                listener.Close();
+            }
+        }
     }
 
     private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
