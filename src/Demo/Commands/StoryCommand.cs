@@ -11,8 +11,31 @@ using Spectre.Console.Cli;
 namespace NeuralOde.Demo.Commands;
 
 /// <summary>The options of the story (the command that runs without arguments).</summary>
-internal sealed class StorySettings : FigureSettings
+internal sealed class StorySettings : TrainingSettings, IFigureSettings
 {
+    /// <inheritdoc />
+    [CommandOption("-i|--index <N>")]
+    [Description(FigureSettings.IndexHelp)]
+    public string[] Index { get; set; } = [];
+
+    /// <inheritdoc />
+    [CommandOption("--samples <N>")]
+    [Description(FigureSettings.SamplesHelp)]
+    [DefaultValue(6)]
+    public int Samples { get; set; } = 6;
+
+    /// <inheritdoc />
+    [CommandOption("--fit <N>")]
+    [Description(FigureSettings.FitHelp)]
+    [DefaultValue(1000)]
+    public int Fit { get; set; } = 1000;
+
+    /// <inheritdoc />
+    [CommandOption("--times <N>")]
+    [Description(FigureSettings.TimesHelp)]
+    [DefaultValue(51)]
+    public int Times { get; set; } = 51;
+
     /// <summary>Gets or sets the MLP's epochs.</summary>
     [CommandOption("--mlp-epochs <N>")]
     [Description("Epochs of the MLP baseline.")]
@@ -33,6 +56,11 @@ internal sealed class StorySettings : FigureSettings
     /// <inheritdoc />
     public override ValidationResult Validate()
     {
+        if (this.Check() is { } error)
+        {
+            return ValidationResult.Error(error);
+        }
+
         if (MlpEpochs < 1 || OdeEpochs < 1)
         {
             return ValidationResult.Error("--mlp-epochs and --ode-epochs must be at least 1.");

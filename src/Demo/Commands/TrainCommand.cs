@@ -109,15 +109,15 @@ internal static class DataLoading
     /// <param name="console">Where progress goes.</param>
     /// <param name="device">Where the tensors go.</param>
     /// <param name="cancellationToken">Stops a download.</param>
+    /// <param name="testOnly">Load a single training image (the command reads only the test set).</param>
     /// <returns>The data set.</returns>
-    public static Dataset Open(DataSettings settings, IAnsiConsole console, Device device, CancellationToken cancellationToken)
+    public static Dataset Open(DataSettings settings, IAnsiConsole console, Device device, CancellationToken cancellationToken, bool testOnly = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var info = settings.DatasetInfo;
-        var limits = settings as TrainingSettings;
         var location = DataLocator.Find(info, settings.Data) ?? ProgressDisplay.Download(
             console, progress => Dataset.Locate(info, settings.Data, !settings.Offline, progress, cancellationToken));
-        return Dataset.Load(info, location, limits?.TrainLimit, limits?.TestLimit, device);
+        return Dataset.Load(info, location, testOnly ? 1 : settings.TrainLimit, settings.TestLimit, device);
     }
 }
 

@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 
 namespace NeuralOde.Demo.Commands;
 
-/// <summary>The options shared by every command that reads a data set.</summary>
+/// <summary>The options shared by every command that reads a data set and writes an output folder.</summary>
 internal class DataSettings : CommandSettings
 {
     /// <summary>Gets or sets the data set.</summary>
@@ -37,6 +37,33 @@ internal class DataSettings : CommandSettings
     [Description("libtorch intra-op threads (torch.set_num_threads). Default: min(2, cores).")]
     public int? Threads { get; set; }
 
+    /// <summary>Gets or sets the output folder.</summary>
+    [CommandOption("-o|--out <DIR>")]
+    [Description("Output folder. Default: runs/<command>-<dataset>-<timestamp> under the current folder (visualize with --run: the run's figures/).")]
+    public string? Out { get; set; }
+
+    /// <summary>Gets or sets the seed.</summary>
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the weights' initialization (torch.manual_seed), of each epoch's shuffle and of the random choice of highlighted inputs; runs on the CPU are reproducible.")]
+    [DefaultValue(1)]
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Gets or sets the training subset.</summary>
+    [CommandOption("--train-limit <N>")]
+    [Description("Use only the first N training images (quick runs).")]
+    public int? TrainLimit { get; set; }
+
+    /// <summary>Gets or sets the test subset.</summary>
+    [CommandOption("--test-limit <N>")]
+    [Description("Use only the first N test images (evaluation and figures).")]
+    public int? TestLimit { get; set; }
+
+    /// <summary>Gets the output folder: <see cref="Out"/>, or <c>runs/&lt;command&gt;-&lt;dataset&gt;-&lt;timestamp&gt;</c>.</summary>
+    /// <param name="command">The command's name.</param>
+    /// <returns>The folder's full path.</returns>
+    public string OutputFolder(string command) => Path.GetFullPath(Out ?? Path.Combine(
+        "runs", $"{command}-{DatasetInfo.Id}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
+
     /// <summary>Gets the data set's description.</summary>
     public DatasetInfo DatasetInfo => NeuralOde.Demo.Data.DatasetInfo.Get(Dataset ?? "mnist");
 
@@ -52,6 +79,11 @@ internal class DataSettings : CommandSettings
             return ValidationResult.Error(error.Message);
         }
 
+        if (TrainLimit is < 1 || TestLimit is < 1)
+        {
+            return ValidationResult.Error("--train-limit and --test-limit must be at least 1.");
+        }
+
         return Threads is < 1 ? ValidationResult.Error("--threads must be at least 1.") : ValidationResult.Success();
     }
 }
@@ -59,11 +91,6 @@ internal class DataSettings : CommandSettings
 /// <summary>The options of a training run (shared by <c>train</c> and the default story).</summary>
 internal class TrainingSettings : DataSettings
 {
-    /// <summary>Gets or sets the output folder.</summary>
-    [CommandOption("-o|--out <DIR>")]
-    [Description("Output folder. Default: runs/<command>-<dataset>-<timestamp> under the current folder.")]
-    public string? Out { get; set; }
-
     /// <summary>Gets or sets the hidden size.</summary>
     [CommandOption("--hidden <N>")]
     [Description("Hidden state size after the 784→N tanh downsampling (the ODE's state).")]
@@ -135,22 +162,6 @@ internal class TrainingSettings : DataSettings
     [DefaultValue(0.1)]
     public double LabelSmoothing { get; set; } = 0.1;
 
-    /// <summary>Gets or sets the seed.</summary>
-    [CommandOption("--seed <N>")]
-    [Description("Seed of the weights' initialization (torch.manual_seed) and of each epoch's shuffle; runs on the CPU are reproducible.")]
-    [DefaultValue(1)]
-    public int Seed { get; set; } = 1;
-
-    /// <summary>Gets or sets the training subset.</summary>
-    [CommandOption("--train-limit <N>")]
-    [Description("Train on the first N training images only (quick runs).")]
-    public int? TrainLimit { get; set; }
-
-    /// <summary>Gets or sets the test subset.</summary>
-    [CommandOption("--test-limit <N>")]
-    [Description("Evaluate on the first N test images only.")]
-    public int? TestLimit { get; set; }
-
     /// <summary>Gets the gradient mode.</summary>
     public GradientMode GradientMode => Gradient.Trim().ToLowerInvariant() switch
     {
@@ -188,12 +199,6 @@ internal class TrainingSettings : DataSettings
         TrainLimit = TrainLimit,
         TestLimit = TestLimit,
     };
-
-    /// <summary>Gets the output folder: <see cref="Out"/>, or <c>runs/&lt;command&gt;-&lt;dataset&gt;-&lt;timestamp&gt;</c>.</summary>
-    /// <param name="command">The command's name.</param>
-    /// <returns>The folder's full path.</returns>
-    public string OutputFolder(string command) => Path.GetFullPath(Out ?? Path.Combine(
-        "runs", $"{command}-{DatasetInfo.Id}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
 
     /// <inheritdoc />
     public override ValidationResult Validate()

@@ -8,64 +8,78 @@ using Spectre.Console.Cli;
 
 namespace NeuralOde.Demo.Commands;
 
-/// <summary>The options of <c>visualize</c> (and the figure options of the story).</summary>
-internal class FigureSettings : TrainingSettings
+/// <summary>The figure options, declared by <c>visualize</c> and by the story.</summary>
+internal interface IFigureSettings
 {
-    /// <summary>Gets or sets the highlighted inputs.</summary>
-    [CommandOption("-i|--index <N>")]
-    [Description("Test-set index of an input to highlight: repeat the option or separate with commas. Default: --samples random inputs (seeded by --seed).")]
-    public string[] Index { get; set; } = [];
+    /// <summary>Gets the highlighted inputs, as given.</summary>
+    string[] Index { get; }
 
-    /// <summary>Gets or sets the number of random inputs.</summary>
-    [CommandOption("--samples <N>")]
-    [Description("Random test inputs to highlight when no --index is given.")]
-    [DefaultValue(6)]
-    public int Samples { get; set; } = 6;
+    /// <summary>Gets the number of random inputs.</summary>
+    int Samples { get; }
 
-    /// <summary>Gets or sets the PCA's fitting set size.</summary>
-    [CommandOption("--fit <N>")]
-    [Description("Test inputs (the first N) whose hidden states the PCA is fitted on and that form the background clouds.")]
-    [DefaultValue(1000)]
-    public int Fit { get; set; } = 1000;
+    /// <summary>Gets the PCA's fitting set size.</summary>
+    int Fit { get; }
 
-    /// <summary>Gets or sets the number of time points.</summary>
-    [CommandOption("--times <N>")]
-    [Description("Time points in [[0, 1]] at which the ODE's state is recorded (at least 50).")]
-    [DefaultValue(51)]
-    public int Times { get; set; } = 51;
+    /// <summary>Gets the number of time points.</summary>
+    int Times { get; }
+
+    /// <summary>Gets the seed of the random choice.</summary>
+    int Seed { get; }
+}
+
+/// <summary>Parses and checks <see cref="IFigureSettings"/>.</summary>
+internal static class FigureSettings
+{
+    /// <summary>The description of <c>--index</c>.</summary>
+    public const string IndexHelp = "Test-set index of an input to highlight: repeat the option or separate with commas. Default: --samples random inputs (seeded by --seed).";
+
+    /// <summary>The description of <c>--samples</c>.</summary>
+    public const string SamplesHelp = "Random test inputs to highlight when no --index is given.";
+
+    /// <summary>The description of <c>--fit</c>.</summary>
+    public const string FitHelp = "Test inputs (the first N) whose hidden states the PCA is fitted on and that form the background clouds.";
+
+    /// <summary>The description of <c>--times</c>.</summary>
+    public const string TimesHelp = "Time points in [[0, 1]] at which the ODE's state is recorded (at least 50).";
 
     /// <summary>Gets the parsed indices.</summary>
-    public IReadOnlyList<int> Indices => [.. Index
+    /// <param name="settings">The settings.</param>
+    /// <returns>The indices.</returns>
+    public static IReadOnlyList<int> Indices(this IFigureSettings settings) => [.. settings.Index
         .SelectMany(static s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         .Select(static s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw new ArgumentException($"--index '{s}' is not a whole number."))];
 
     /// <summary>Builds the visualization options.</summary>
+    /// <param name="settings">The settings.</param>
     /// <returns>The options.</returns>
-    public VisualizeOptions ToVisualizeOptions() => new() { Indices = Indices, Samples = Samples, FitCount = Fit, Times = Times, Seed = Seed };
+    public static VisualizeOptions ToVisualizeOptions(this IFigureSettings settings) =>
+        new() { Indices = settings.Indices(), Samples = settings.Samples, FitCount = settings.Fit, Times = settings.Times, Seed = settings.Seed };
 
-    /// <inheritdoc />
-    public override ValidationResult Validate()
+    /// <summary>Checks the figure options.</summary>
+    /// <param name="settings">The settings.</param>
+    /// <returns>The error, or null.</returns>
+    public static string? Check(this IFigureSettings settings)
     {
         try
         {
-            _ = Indices;
+            _ = settings.Indices();
         }
         catch (ArgumentException error)
         {
-            return ValidationResult.Error(error.Message);
+            return error.Message;
         }
 
-        if (Times < 50)
+        if (settings.Times < 50)
         {
-            return ValidationResult.Error($"--times must be at least 50 (got {Times}).");
+            return $"--times must be at least 50 (got {settings.Times}).";
         }
 
-        return Samples < 1 || Fit < 2 ? ValidationResult.Error("--samples must be at least 1 and --fit at least 2.") : base.Validate();
+        return settings.Samples < 1 || settings.Fit < 2 ? "--samples must be at least 1 and --fit at least 2." : null;
     }
 }
 
 /// <summary>The options of <c>visualize</c>.</summary>
-internal sealed class VisualizeSettings : FigureSettings
+internal sealed class VisualizeSettings : DataSettings, IFigureSettings
 {
     /// <summary>Gets or sets a story's folder.</summary>
     [CommandOption("-r|--run <DIR>")]
@@ -81,6 +95,33 @@ internal sealed class VisualizeSettings : FigureSettings
     [CommandOption("--ode <DIR>")]
     [Description("Run folder of a trained neural ODE (from train --model ode); overrides --run's.")]
     public string? Ode { get; set; }
+
+    /// <inheritdoc />
+    [CommandOption("-i|--index <N>")]
+    [Description(FigureSettings.IndexHelp)]
+    public string[] Index { get; set; } = [];
+
+    /// <inheritdoc />
+    [CommandOption("--samples <N>")]
+    [Description(FigureSettings.SamplesHelp)]
+    [DefaultValue(6)]
+    public int Samples { get; set; } = 6;
+
+    /// <inheritdoc />
+    [CommandOption("--fit <N>")]
+    [Description(FigureSettings.FitHelp)]
+    [DefaultValue(1000)]
+    public int Fit { get; set; } = 1000;
+
+    /// <inheritdoc />
+    [CommandOption("--times <N>")]
+    [Description(FigureSettings.TimesHelp)]
+    [DefaultValue(51)]
+    public int Times { get; set; } = 51;
+
+    /// <inheritdoc />
+    public override ValidationResult Validate() =>
+        this.Check() is { } error ? ValidationResult.Error(error) : base.Validate();
 }
 
 /// <summary><c>visualize</c>: PCA figures of trained models' hidden states.</summary>
@@ -118,7 +159,7 @@ internal sealed class VisualizeCommand(IAnsiConsole console) : Command<Visualize
             }
 
             var outFolder = Path.GetFullPath(settings.Out ?? (run is not null ? Path.Combine(run, "figures") : settings.OutputFolder("visualize")));
-            using var data = DataLoading.Open(settings, console, device, cancellationToken);
+            using var data = DataLoading.Open(settings, console, device, cancellationToken, testOnly: true);
             var result = Visualizer.Run(mlp, ode, data, settings.ToVisualizeOptions(), outFolder);
             console.WriteLine($"Highlighted test inputs: {string.Join(", ", result.Indices)}.");
             foreach (var file in result.Files)
