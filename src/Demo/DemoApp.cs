@@ -55,9 +55,10 @@ internal static class DemoApp
     /// <summary>Runs the application.</summary>
     /// <param name="args">The command line.</param>
     /// <param name="console">Where to write; null for stdout (plain text when redirected).</param>
+    /// <param name="cancellationToken">Stops long commands (training stops between batches and can be resumed).</param>
     /// <returns>The exit code.</returns>
-    public static int Run(string[] args, IAnsiConsole? console = null) =>
-        Create(console ?? Output.CreateStdout()).Run(args);
+    public static int Run(string[] args, IAnsiConsole? console = null, CancellationToken cancellationToken = default) =>
+        Create(console ?? Output.CreateStdout()).Run(args, cancellationToken);
 
     // The command that runs with no arguments: the whole story (train both models on MNIST, print the metrics,
     // write the figures).

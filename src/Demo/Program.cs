@@ -18,6 +18,18 @@ internal static class Program
             return NativeLoadFailure;
         }
 
-        return DemoApp.Run(args);
+        // The first Ctrl+C stops training between batches (the run can be resumed); a second one quits at once.
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                Console.Error.WriteLine("Stopping after the current batch (Ctrl+C again to quit now)…");
+                stop.Cancel();
+            }
+        };
+
+        return DemoApp.Run(args, cancellationToken: stop.Token);
     }
 }
