@@ -105,6 +105,24 @@ public sealed class ModuleTests
         Assert.True(ode.Block.LastForward.Calls > 0);
     }
 
+    [Fact]
+    public void MlpDynamics_Trace_ReturnsEveryLayerAndEndsWithTheForwardResult()
+    {
+        using var scope = NewDisposeScope();
+        var dynamics = new MlpDynamics(4, 6, depth: 3, timeInput: true);
+        var t = rand(5);
+        var y = randn(5, 4);
+        var trace = dynamics.Trace(t, y);
+        Assert.Equal(4, trace.Count);
+        Assert.All(trace.Take(3), static h => Assert.Equal([5L, 6L], h.shape));
+        Assert.True(trace[^1].allclose(dynamics.call(t, y)));
+        Assert.True(trace[0].abs().max().item<float>() <= 1f, "hidden states are after tanh");
+
+        var mlp = new MlpClassifier(10, 4, 6, 2, 3);
+        Assert.Equal(4, mlp.Body.Dim);
+        Assert.Equal(2, mlp.Body.Depth);
+    }
+
     private sealed class WrongShape : OdeFunc
     {
         public WrongShape()

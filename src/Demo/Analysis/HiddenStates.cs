@@ -1,5 +1,4 @@
 using NeuralOde.Modules;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace NeuralOde.Demo.Analysis;
@@ -24,30 +23,17 @@ internal static class HiddenStates
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
-        var linears = model.named_modules()
-            .Where(static m => m.name.StartsWith("body.layers.", StringComparison.Ordinal) && m.module is Linear)
-            .OrderBy(static m => int.Parse(m.name["body.layers.".Length..], System.Globalization.CultureInfo.InvariantCulture))
-            .Select(static m => (Linear)m.module)
-            .ToList();
-        if (linears.Count < 2)
-        {
-            throw new InvalidOperationException("The MLP's body layers (body.layers.N) were not found.");
-        }
-
         using var noGrad = no_grad();
         var layers = new List<LayerStates>();
         var h = model.Encode(x);
         layers.Add(new LayerStates($"h0 = tanh(downsample) [{h.shape[1]}]", h));
-        var a = h;
-        for (var i = 0; i < linears.Count - 1; i++)
+        var trace = model.Body.Trace(zeros(h.shape[0], dtype: h.dtype, device: h.device), h);
+        for (var i = 0; i < trace.Count - 1; i++)
         {
-            using var z = linears[i].forward(a);
-            a = activation.Apply(z);
-            layers.Add(new LayerStates($"hidden {i + 1} = {activation.ToString().ToLowerInvariant()}(linear) [{a.shape[1]}]", a));
+            layers.Add(new LayerStates($"hidden {i + 1} = {activation.ToString().ToLowerInvariant()}(linear) [{trace[i].shape[1]}]", trace[i]));
         }
 
-        var output = linears[^1].forward(a);
-        layers.Add(new LayerStates($"body output (to the head) [{output.shape[1]}]", output));
+        layers.Add(new LayerStates($"body output (to the head) [{trace[^1].shape[1]}]", trace[^1]));
         return layers;
     }
 

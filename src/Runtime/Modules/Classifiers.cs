@@ -82,6 +82,9 @@ public sealed class MlpClassifier : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Gets the body: the same MLP as the matching ODE model's dynamics, applied once.</summary>
+    public MlpDynamics Body => body;
+
     /// <summary>Maps inputs to the first hidden state: flatten, linear, tanh.</summary>
     /// <param name="x">The inputs, <c>[B, ...]</c>.</param>
     /// <returns>The hidden states, <c>[B, hidden]</c>.</returns>

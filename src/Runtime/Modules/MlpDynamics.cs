@@ -59,17 +59,42 @@ public sealed class MlpDynamics : OdeFunc
     /// <summary>Gets whether the time is an input.</summary>
     public bool TimeInput { get; }
 
+    /// <summary>
+    /// Evaluates dy/dt and returns every layer's output on the way: the hidden layers after their activation, then
+    /// the output (dy/dt itself). Used to look at an MLP's states layer by layer.
+    /// </summary>
+    /// <param name="t">Each row's time, <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, D]</c>.</param>
+    /// <returns><see cref="Depth"/> hidden states <c>[B, width]</c> followed by the output <c>[B, D]</c>; owned by
+    /// the caller.</returns>
+    public IReadOnlyList<Tensor> Trace(Tensor t, Tensor y)
+    {
+        CheckState(y);
+        var outputs = new List<Tensor>();
+        using var scope = NewDisposeScope();
+        var x = TimeInput ? cat([y, t.to(y.dtype).unsqueeze(1)], 1) : y;
+        for (var i = 0; i < layers.Count - 1; i++)
+        {
+            x = Activation.Apply(layers[i].forward(x));
+            outputs.Add(x);
+        }
+
+        outputs.Add(layers[layers.Count - 1].forward(x));
+        foreach (var output in outputs)
+        {
+            output.MoveToOuterDisposeScope();
+        }
+
+        return outputs;
+    }
+
     /// <summary>Evaluates dy/dt.</summary>
     /// <param name="t">Each row's time, <c>[B]</c>.</param>
     /// <param name="y">The state, <c>[B, D]</c>.</param>
     /// <returns>dy/dt, <c>[B, D]</c>.</returns>
     public override Tensor forward(Tensor t, Tensor y)
     {
-        if (y.dim() != 2 || y.shape[1] != Dim)
-        {
-            throw new ArgumentException($"MlpDynamics expects a state of shape [B, {Dim}]; got [{string.Join(", ", y.shape)}].", nameof(y));
-        }
-
+        CheckState(y);
         using var scope = NewDisposeScope();
         var x = TimeInput ? cat([y, t.to(y.dtype).unsqueeze(1)], 1) : y;
         for (var i = 0; i < layers.Count - 1; i++)
@@ -78,5 +103,13 @@ public sealed class MlpDynamics : OdeFunc
         }
 
         return layers[layers.Count - 1].forward(x).MoveToOuterDisposeScope();
+    }
+
+    private void CheckState(Tensor y)
+    {
+        if (y.dim() != 2 || y.shape[1] != Dim)
+        {
+            throw new ArgumentException($"MlpDynamics expects a state of shape [B, {Dim}]; got [{string.Join(", ", y.shape)}].", nameof(y));
+        }
     }
 }
