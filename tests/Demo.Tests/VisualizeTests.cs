@@ -64,9 +64,11 @@ public sealed class VisualizeTests : IDisposable
         Assert.Equal("0", ode_[1].Split(',')[3]);
         Assert.Equal("1", ode_[50].Split(',')[3]);
 
-        // MLP: per chosen input, its point at each of the 3 layers (h0, hidden 1, output) and the 2 ends of the joint path.
+        // MLP: per chosen input, its point at each of the 3 layers (h0, hidden 1, output) in their own PCA, and again
+        // on the joint path through the layers of h0's size (all 3 here: the width equals the hidden size).
         var mlp_ = File.ReadAllLines(Path.Combine(figures, Visualizer.MlpCsv));
-        Assert.Equal(1 + (3 * (3 + 2)), mlp_.Length);
+        Assert.Equal(1 + (3 * (3 + 3)), mlp_.Length);
+        Assert.Equal(3 * 3, mlp_.Count(static line => line.Split(',')[3] == "joint"));
         Assert.All(mlp_, static line => Assert.Equal(8, line.Split(',').Length));
         Assert.Empty(Directory.GetFiles(figures, ".*.tmp"));
     }

@@ -191,21 +191,26 @@ internal static class Visualizer
             }
         }
 
-        // The path h0 → body output in one PCA fitted on both (same size), like the ODE's start → end.
-        var first = fit[0].States;
-        var last = fit[^1].States;
-        using (var joint = Pca.Fit(cat([first, last], 0)))
+        // The path through every layer of h0's size (h0, the hidden layers when the width equals the hidden size, the
+        // body output) in one PCA fitted on all of them: the MLP's few jagged points, like the ODE's trajectory.
+        var size = fit[0].States.shape[1];
+        var onPath = Enumerable.Range(0, fit.Count).Where(l => fit[l].States.shape[1] == size).ToArray();
+        using (var joint = Pca.Fit(cat(onPath.Select(l => fit[l].States).ToList(), 0)))
         {
-            var (cx, cy) = joint.Project2(last);
-            var (sx, sy) = joint.Project2(chosen[0].States);
-            var (ex, ey) = joint.Project2(chosen[^1].States);
-            var highlights = indices.Select((index, k) => new Highlight(index, chosenLabels[k], predicted[k], [sx[k], ex[k]], [sy[k], ey[k]])).ToList();
-            panels.Add(new PcaPanel(
-                "MLP path h0 → body output (one PCA for both)", Axis(1, joint), Axis(2, joint), new Cloud(cx, cy, fitLabels), "body output", highlights));
+            var (cx, cy) = joint.Project2(fit[^1].States);
+            var points = onPath.Select(l => joint.Project2(chosen[l].States)).ToArray();
+            var highlights = indices.Select((index, k) => new Highlight(
+                index, chosenLabels[k], predicted[k], [.. points.Select(p => p.Item1[k])], [.. points.Select(p => p.Item2[k])])).ToList();
+            var title = onPath.Length == fit.Count
+                ? "MLP path through all layers (one PCA for all)"
+                : $"MLP path through the layers of size {size} (one PCA for them)";
+            panels.Add(new PcaPanel(title, Axis(1, joint), Axis(2, joint), new Cloud(cx, cy, fitLabels), "body output", highlights));
             for (var k = 0; k < indices.Length; k++)
             {
-                csv.Append(Row(indices[k], chosenLabels[k], predicted[k], "joint", 0, fit[0].Name, sx[k], sy[k]));
-                csv.Append(Row(indices[k], chosenLabels[k], predicted[k], "joint", fit.Count - 1, fit[^1].Name, ex[k], ey[k]));
+                for (var p = 0; p < onPath.Length; p++)
+                {
+                    csv.Append(Row(indices[k], chosenLabels[k], predicted[k], "joint", onPath[p], fit[onPath[p]].Name, points[p].Item1[k], points[p].Item2[k]));
+                }
             }
         }
 
