@@ -3,8 +3,9 @@
 #
 # TorchSharp 0.107's native library (libLibTorchSharp.so) needs libstdc++ from GCC 13 or newer
 # (symbol version GLIBCXX_3.4.32). Debian 12 ships GCC 12's libstdc++, so on Debian 12 this script adds
-# Debian 13 (trixie) as a low-priority apt source (Pin-Priority 100: nothing else is upgraded from it) and
-# installs only libstdc++6 from there. Ubuntu 24.04, Debian 13 and Fedora 39+ already have it.
+# Debian 13 (trixie) as a low-priority apt source (Pin-Priority 100: no package is upgraded from it later) and
+# installs libstdc++6 from there with -t trixie, which also brings what it depends on (libc6, the GCC 14 runtime
+# libraries, base-files). Ubuntu 24.04, Debian 13 and Fedora 39+ already have it.
 set -euo pipefail
 
 need_symbol=GLIBCXX_3.4.32
