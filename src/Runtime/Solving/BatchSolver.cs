@@ -194,18 +194,36 @@ internal sealed class BatchSolver : IDisposable
         work.Evaluations = work.Evaluations.add(running.to_type(ScalarType.Int64).mul_(callsThisIteration));
     }
 
-    // One step of every running row of the work set. Returns false when no row is running.
+    // One step of every running row of the work set, in named phases. Returns false when no row is running.
     private bool Iterate(long iteration)
     {
         using var scope = NewDisposeScope();
-        var running = work.Status.eq(RunningCode);
-        var runningCount = running.sum().item<long>();
-        if (runningCount == 0)
+        if (Compact() is not { } active)
         {
             return false;
         }
 
-        // Compaction: drop finished and failed rows from the work set, so that they cost nothing any more.
+        var attempt = Clip(iteration, active);
+        TakeStep(attempt);
+        Assess(attempt);
+        Accept(attempt);
+        WriteOutputs(attempt);
+        Control(attempt);
+        Commit(attempt);
+        return true;
+    }
+
+    // Which rows of the work set step (null when none is running). Finished and failed rows leave the work set
+    // first when the compaction mode says so, so that they cost nothing any more.
+    private Tensor? Compact()
+    {
+        var running = work.Status.eq(RunningCode);
+        var runningCount = running.sum().item<long>();
+        if (runningCount == 0)
+        {
+            return null;
+        }
+
         var width = work.Count;
         var shrink = runningCount < width && options.Compaction switch
         {
@@ -214,25 +232,24 @@ internal sealed class BatchSolver : IDisposable
             _ => runningCount < options.CompactionThreshold * width,
         };
 
-        if (shrink)
+        if (!shrink)
         {
-            Retire(running);
-            running = ones(runningCount, dtype: ScalarType.Bool, device: device);
-            width = runningCount;
+            return running;
         }
 
-        callsThisIteration = 0;
-        var active = running;
-        var t = work.T;
-        var y = work.Y;
-        var k1 = work.K1;
+        Retire(running);
+        return ones(runningCount, dtype: ScalarType.Bool, device: device);
+    }
 
+    // The step each row attempts: the planned one, clipped to land exactly on t1 (or the fixed grid's next step).
+    private StepAttempt Clip(long iteration, Tensor active)
+    {
+        var t = work.T;
         Tensor dta, last, tEnd;
         using (no_grad())
         {
             if (fixedPlan is null)
             {
-                // Clip the step so that it lands exactly on t1.
                 var remaining = work.T1.sub(t);
                 last = work.Dt.abs().ge(remaining.abs());
                 dta = where(last, remaining, work.Dt);
@@ -244,132 +261,188 @@ internal sealed class BatchSolver : IDisposable
             }
         }
 
-        var tState = InStateDtype(t);
-        var dtState = InStateDtype(dta);
-        observer?.BeginStep(work.Index, dtState, active);
-        var step = scheme.Step(Evaluate, tState, dtState, y, k1);
+        return new StepAttempt
+        {
+            Active = active,
+            T = t,
+            Y = work.Y,
+            K1 = work.K1,
+            Dt = dta,
+            Last = last,
+            TEnd = tEnd,
+            TState = InStateDtype(t),
+            DtState = InStateDtype(dta),
+        };
+    }
 
-        Tensor accept, finite, rowFinite, errorNorm;
+    // The generated step of every row of the work set (running or not: masked rows are discarded later).
+    private void TakeStep(StepAttempt attempt)
+    {
+        callsThisIteration = 0;
+        observer?.BeginStep(work.Index, attempt.DtState, attempt.Active);
+        attempt.Step = scheme.Step(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
+        attempt.StageCalls = callsThisIteration;
+    }
+
+    // Finiteness, the error norm and which rows accept.
+    private void Assess(StepAttempt attempt)
+    {
+        var step = attempt.Step;
+        var active = attempt.Active;
         using (no_grad())
         {
             var y1d = step.Y.detach();
-            rowFinite = RowsFinite(y1d);
+            var rowFinite = RowsFinite(y1d);
             if (fixedPlan is null)
             {
-                errorNorm = StepController.ErrorNorm(step.Error!.detach(), y.detach(), y1d, PerRow(work.Rtol), PerRow(work.Atol), pureRelative);
+                var errorNorm = StepController.ErrorNorm(step.Error!.detach(), attempt.Y.detach(), y1d, PerRow(work.Rtol), PerRow(work.Atol), pureRelative);
                 rowFinite = rowFinite.logical_and_(errorNorm.isfinite());
-                finite = rowFinite;
+                var finite = rowFinite;
                 if (options.SharedStepSize)
                 {
-                    var extra = observer?.ErrorContribution(new StepContext(work.Index, tState, dtState, y, step, active));
-                    (errorNorm, finite) = StepController.SharedNorm(errorNorm, rowFinite, active, y.numel() / Math.Max(width, 1), extra);
+                    var extra = observer?.ErrorContribution(Context(attempt));
+                    (errorNorm, finite) = StepController.SharedNorm(errorNorm, rowFinite, active, attempt.Y.numel() / Math.Max(work.Count, 1), extra);
                 }
 
-                accept = errorNorm.le(1.0).logical_and_(finite).logical_and_(active);
+                attempt.ErrorNorm = errorNorm;
+                attempt.Finite = finite;
+                attempt.Accept = errorNorm.le(1.0).logical_and_(finite).logical_and_(active);
             }
             else
             {
-                errorNorm = zeros(width, dtype: dtype, device: device);
-                finite = rowFinite;
-                accept = finite.logical_and(active);
+                attempt.ErrorNorm = zeros(work.Count, dtype: dtype, device: device);
+                attempt.Finite = rowFinite;
+                attempt.Accept = rowFinite.logical_and(active);
             }
+
+            attempt.RowFinite = rowFinite;
         }
 
-        observer?.Accepted(new StepContext(work.Index, tState, dtState, y, step, active), accept);
+        observer?.Accepted(Context(attempt), attempt.Accept);
+    }
 
+    // The next state, time and slope of every row, and the statuses the step itself decides.
+    private void Accept(StepAttempt attempt)
+    {
         // When every row of the work set accepted (the common case), selecting is a no-op: skip it. Rows that are
         // not running are never accepted, so they keep their state bit for bit.
+        var step = attempt.Step;
+        var accept = attempt.Accept;
         var allAccepted = accept.all().item<bool>();
         var acceptRows = PerRow(accept);
-        var yNew = allAccepted ? step.Y : where(acceptRows, step.Y, y);
-        var tNew = allAccepted ? tEnd : where(accept, tEnd, t);
-        var done = accept.logical_and(last);
+        attempt.AllAccepted = allAccepted;
+        attempt.YNew = allAccepted ? step.Y : where(acceptRows, step.Y, attempt.Y);
+        attempt.TNew = allAccepted ? attempt.TEnd : where(accept, attempt.TEnd, attempt.T);
+        var done = accept.logical_and(attempt.Last);
+        attempt.Done = done;
 
         // The slope at the new state: free for FSAL schemes, one evaluation otherwise (it is the next step's k1).
-        var stageCalls = callsThisIteration;
-        Tensor? slopeEvaluated = null;
-        Tensor k1New;
         if (scheme.IsFsal && step.EndSlope is not null)
         {
-            k1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, k1);
+            attempt.K1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, attempt.K1);
         }
         else
         {
             var needSlope = ys is not null ? accept : accept.logical_and(done.logical_not());
             if (needSlope.any().item<bool>())
             {
-                var slope = Evaluate(InStateDtype(tEnd), step.Y);
-                k1New = allAccepted ? slope : where(acceptRows, slope, k1);
+                var slope = Evaluate(InStateDtype(attempt.TEnd), step.Y);
+                attempt.K1New = allAccepted ? slope : where(acceptRows, slope, attempt.K1);
 
                 // The rows that needed it count this evaluation as their own; the others were only carried along.
-                slopeEvaluated = needSlope;
+                attempt.SlopeEvaluated = needSlope;
             }
             else
             {
-                k1New = k1;
+                attempt.K1New = attempt.K1;
             }
         }
 
-        Tensor newStatus;
         using (no_grad())
         {
-            newStatus = work.Status.masked_fill(done, SuccessCode);
+            var status = work.Status.masked_fill(done, SuccessCode);
 
             // An accepted state whose slope is not finite cannot be continued. (FSAL schemes whose last stage
             // enters the error estimate already rejected such a step.)
             if (!slopeCheckedByError)
             {
-                var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(k1New.detach()).logical_not());
-                newStatus.masked_fill_(slopeBad, NonFiniteCode);
+                var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(attempt.K1New.detach()).logical_not());
+                status.masked_fill_(slopeBad, NonFiniteCode);
             }
 
             if (fixedPlan is not null)
             {
-                newStatus.masked_fill_(active.logical_and(rowFinite.logical_not()), NonFiniteCode);
+                status.masked_fill_(attempt.Active.logical_and(attempt.RowFinite.logical_not()), NonFiniteCode);
             }
+
+            attempt.Status = status;
+        }
+    }
+
+    // The states at the output times inside the accepted steps: the scheme's dense output, or cubic Hermite.
+    private void WriteOutputs(StepAttempt attempt)
+    {
+        if (ys is null)
+        {
+            return;
         }
 
-        if (ys is not null)
+        var step = attempt.Step;
+        WriteOutputs(attempt.T, attempt.TEnd, attempt.Accept, step.Y, theta =>
+            scheme.HasDenseOutput
+                ? scheme.Interpolate(attempt.Y, step, theta)
+                : Hermite.Interpolate(attempt.Y, step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta));
+    }
+
+    // The next step of every running row, and the rows whose step can shrink no further or is out of steps.
+    private void Control(StepAttempt attempt)
+    {
+        if (fixedPlan is not null)
         {
-            var stepRef = step;
-            var slopeEnd = k1New;
-            WriteOutputs(t, tEnd, accept, step.Y, theta =>
-                scheme.HasDenseOutput
-                    ? scheme.Interpolate(y, stepRef, theta)
-                    : Hermite.Interpolate(y, stepRef.Y, k1, slopeEnd, dtState, theta));
+            return;
         }
 
         using (no_grad())
         {
-            var attempts = work.Attempts.add(active.to_type(ScalarType.Int64));
-            if (fixedPlan is null)
-            {
-                var stillRunning = active.logical_and(newStatus.eq(RunningCode));
-                var outcome = new StepOutcome(errorNorm, finite, rowFinite, accept, stillRunning, dta, work.Dt, tNew, work.T1, work.Direction, work.ErrorPrev1, work.ErrorPrev2);
-                var decision = controller.Update(outcome);
-                newStatus = newStatus.masked_fill(decision.ReachedDtMin, ReachedDtMinCode).masked_fill_(decision.NonFinite, NonFiniteCode);
-                work.Dt = where(active, decision.Dt, work.Dt);
-                work.ErrorPrev1 = decision.Prev1;
-                work.ErrorPrev2 = decision.Prev2;
-                var outOfSteps = newStatus.eq(RunningCode).logical_and_(attempts.ge(options.MaxSteps));
-                newStatus.masked_fill_(outOfSteps, ReachedMaxStepsCode);
-            }
+            var active = attempt.Active;
+            var status = attempt.Status;
+            var stillRunning = active.logical_and(status.eq(RunningCode));
+            var outcome = new StepOutcome(
+                attempt.ErrorNorm, attempt.Finite, attempt.RowFinite, attempt.Accept, stillRunning, attempt.Dt, work.Dt,
+                attempt.TNew, work.T1, work.Direction, work.ErrorPrev1, work.ErrorPrev2);
+            var decision = controller.Update(outcome);
+            status = status.masked_fill(decision.ReachedDtMin, ReachedDtMinCode).masked_fill_(decision.NonFinite, NonFiniteCode);
+            var outOfSteps = status.eq(RunningCode).logical_and_(work.Attempts.add(active.to_type(ScalarType.Int64)).ge(options.MaxSteps));
+            attempt.Status = status.masked_fill_(outOfSteps, ReachedMaxStepsCode);
+            work.Dt = where(active, decision.Dt, work.Dt);
+            work.ErrorPrev1 = decision.Prev1;
+            work.ErrorPrev2 = decision.Prev2;
+        }
+    }
 
-            work.Attempts = attempts;
-            work.Accepted = work.Accepted.add(accept.to_type(ScalarType.Int64));
-            work.Rejected = work.Rejected.add(active.logical_and(accept.logical_not()).to_type(ScalarType.Int64));
+    // The next generation of the work set's state and counters.
+    private void Commit(StepAttempt attempt)
+    {
+        using (no_grad())
+        {
+            var active = attempt.Active.to_type(ScalarType.Int64);
+            work.Attempts = work.Attempts.add(active);
+            work.Accepted = work.Accepted.add(attempt.Accept.to_type(ScalarType.Int64));
+            work.Rejected = work.Rejected.add(attempt.Active.logical_and(attempt.Accept.logical_not()).to_type(ScalarType.Int64));
 
             // Only the rows that were running this iteration count its evaluations as their own.
-            var evaluations = work.Evaluations.add(active.to_type(ScalarType.Int64).mul_(stageCalls));
-            work.Evaluations = slopeEvaluated is null ? evaluations : evaluations.add_(slopeEvaluated.to_type(ScalarType.Int64));
+            var evaluations = work.Evaluations.add(active.mul(attempt.StageCalls));
+            work.Evaluations = attempt.SlopeEvaluated is null ? evaluations : evaluations.add_(attempt.SlopeEvaluated.to_type(ScalarType.Int64));
         }
 
-        work.Y = yNew;
-        work.T = tNew;
-        work.K1 = k1New;
-        work.Status = newStatus;
-        return true;
+        work.Y = attempt.YNew;
+        work.T = attempt.TNew;
+        work.K1 = attempt.K1New;
+        work.Status = attempt.Status;
     }
+
+    private StepContext Context(StepAttempt attempt) =>
+        new(work.Index, attempt.TState, attempt.DtState, attempt.Y, attempt.Step, attempt.Active);
 
     // Takes the rows that are not in `keep` out of the work set, recording their final values in the results.
     private void Retire(Tensor keep)
