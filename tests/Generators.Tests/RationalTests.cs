@@ -235,6 +235,44 @@ public sealed class RationalTests
         Gen.Select(Gen.Long[-(1L << 53), 1L << 53], Gen.Long[1, 1L << 53]).Sample(static (p, q) =>
             Assert.Equal((double)p / q, Rational.Create(p, q).ToDouble()), iter: Iterations);
 
+    /// <summary>
+    /// Across the whole range (10⁻⁴⁰⁰ to 10⁴⁰⁰, so subnormals, underflow to zero and overflow to infinity included),
+    /// the result is the nearest double, a tie going to the even mantissa; checked exactly against the neighbours.
+    /// </summary>
+    [Fact]
+    public void ToDouble_IsTheNearestDouble_TiesToEven() =>
+        Gen.Select(Big.Where(static p => !p.IsZero), Gen.Int[-400, 400], Gen.Byte.Array[1, 20])
+            .Select(static (p, scale, q) => Rational.Create(
+                scale >= 0 ? p * BigInteger.Pow(10, scale) : p,
+                (scale < 0 ? BigInteger.Pow(10, -scale) : BigInteger.One) * (new BigInteger(q, isUnsigned: true) + 1)))
+            .Sample(static x => AssertNearest(x, x.ToDouble()), iter: Iterations);
+
+    /// <summary>The edges of the range, where rounding crosses into another binade, the subnormals or infinity.</summary>
+    [Fact]
+    public void ToDouble_AtTheEdgesOfTheRange()
+    {
+        var maxValue = Exact(double.MaxValue);
+        var halfUlpOfMax = Exact(double.MaxValue) - Exact(Math.BitDecrement(double.MaxValue));
+        halfUlpOfMax = halfUlpOfMax * Rational.Create(1, 2);
+        var epsilon = Exact(double.Epsilon);
+        var minNormal = Exact(2.2250738585072014E-308);
+
+        Assert.Equal(double.MaxValue, maxValue.ToDouble());
+        Assert.Equal(double.MaxValue, (maxValue + halfUlpOfMax - Rational.Create(1, 1)).ToDouble());
+        Assert.Equal(double.PositiveInfinity, (maxValue + halfUlpOfMax).ToDouble()); // a tie; MaxValue's mantissa is odd
+        Assert.Equal(double.NegativeInfinity, (-(maxValue + maxValue)).ToDouble());
+        Assert.Equal(2.2250738585072014E-308, minNormal.ToDouble());
+        Assert.Equal(Math.BitDecrement(2.2250738585072014E-308), (minNormal - epsilon).ToDouble());
+        Assert.Equal(double.Epsilon, epsilon.ToDouble());
+        Assert.Equal(-double.Epsilon, (-epsilon).ToDouble());
+        Assert.Equal(2 * double.Epsilon, (epsilon * Rational.Create(3, 2)).ToDouble()); // a tie, to the even 2·2⁻¹⁰⁷⁴
+        Assert.Equal(double.Epsilon, (epsilon * Rational.Create(5, 4)).ToDouble());
+        Assert.Equal(0.0, (epsilon * Rational.Create(1, 2)).ToDouble()); // a tie, to the even 0
+        Assert.Equal(double.Epsilon, (epsilon * Rational.Create(501, 1000)).ToDouble());
+        Assert.Equal(0.0, Rational.Create(1, BigInteger.Pow(10, 400)).ToDouble());
+        Assert.Equal(1e-320, Rational.Create(1, BigInteger.Pow(10, 320)).ToDouble());
+    }
+
     [Fact]
     public void ToDouble_RoundTripsEveryDouble() =>
         Gen.Double.Where(static d => double.IsFinite(d)).Sample(static d => Assert.Equal(d == 0 ? 0.0 : d, Exact(d).ToDouble()), iter: Iterations);
