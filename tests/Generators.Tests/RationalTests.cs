@@ -310,7 +310,7 @@ public sealed class RationalTests
     private static bool IsEven(double value) => (BitConverter.DoubleToInt64Bits(value) & 1) == 0;
 
     /// <summary>The exact value of a finite double, from its bits (independent of <see cref="Rational.ToDouble"/>).</summary>
-    private static Rational Exact(double value)
+    internal static Rational Exact(double value)
     {
         var bits = BitConverter.DoubleToInt64Bits(value);
         var negative = bits < 0;
