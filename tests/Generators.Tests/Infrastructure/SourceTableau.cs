@@ -3,6 +3,7 @@ using System.Numerics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using NeuralOde.Stepping;
 
 namespace NeuralOde.Generators.Tests.Infrastructure;
 
@@ -11,13 +12,15 @@ namespace NeuralOde.Generators.Tests.Infrastructure;
 /// the file (no semantic model, no constant folding by the compiler, none of the generator's code), each coefficient
 /// evaluated exactly by a small evaluator of its own (numeric literals read digit by digit into fractions; + − × ÷,
 /// unary signs, parentheses and <c>(double)</c>; C#'s truncating division when both operands are integers) and
-/// rounded once to the nearest double. It is the reference the generated code is checked against, so that a
-/// coefficient the emitter writes wrongly shows, in the metadata as in the step.
+/// rounded once to the nearest double. A coefficient whose literals are all integers (<c>-7200.0 / 2197</c>) also
+/// keeps its fraction, as <see cref="NeuralOde.Stepping.Coefficient.Exact"/> documents it; one with a decimal literal
+/// (<c>0.161</c>) has none. It is the reference the generated code is checked against, so that a coefficient the
+/// emitter writes wrongly shows, in the metadata as in the step.
 /// </summary>
 public sealed class SourceTableau
 {
     private SourceTableau(
-        double[] c, double[][] a, double[] b, double[]? bHat, double[][]? bTheta)
+        Coefficient[] c, Coefficient[][] a, Coefficient[] b, Coefficient[]? bHat, Coefficient[][]? bTheta)
     {
         C = c;
         A = a;
@@ -27,19 +30,19 @@ public sealed class SourceTableau
     }
 
     /// <summary>Gets the nodes, [s].</summary>
-    public double[] C { get; }
+    public Coefficient[] C { get; }
 
     /// <summary>Gets the rows of A, row i holding i entries.</summary>
-    public double[][] A { get; }
+    public Coefficient[][] A { get; }
 
     /// <summary>Gets the propagated weights, [s].</summary>
-    public double[] B { get; }
+    public Coefficient[] B { get; }
 
     /// <summary>Gets the embedded weights, [s], or null.</summary>
-    public double[]? BHat { get; }
+    public Coefficient[]? BHat { get; }
 
     /// <summary>Gets the dense-output coefficients: row i holds the coefficients of θ, θ², … in bᵢ(θ); or null.</summary>
-    public double[][]? BTheta { get; }
+    public Coefficient[][]? BTheta { get; }
 
     /// <summary>Gets the number of stages s.</summary>
     public int Stages => B.Length;
@@ -58,8 +61,8 @@ public sealed class SourceTableau
             .Where(static v => v.Initializer is not null)
             .ToDictionary(static v => v.Identifier.ValueText, static v => v.Initializer!.Value, StringComparer.Ordinal);
 
-        double[] Vector(string name) => [.. Elements(fields[name]).Select(Evaluate)];
-        double[][] Matrix(string name) => [.. Elements(fields[name]).Select(row => Elements(row).Select(Evaluate).ToArray())];
+        Coefficient[] Vector(string name) => [.. Elements(fields[name]).Select(Coefficient)];
+        Coefficient[][] Matrix(string name) => [.. Elements(fields[name]).Select(row => Elements(row).Select(Coefficient).ToArray())];
 
         return new SourceTableau(
             Vector("C"),
@@ -69,19 +72,20 @@ public sealed class SourceTableau
             fields.ContainsKey("BTheta") ? Matrix("BTheta") : null);
     }
 
-    /// <summary>Evaluates one coefficient exactly and rounds it to the nearest double.</summary>
+    /// <summary>Evaluates one coefficient exactly: the nearest double, and the fraction when every literal is an integer.</summary>
     /// <param name="expression">The constant expression.</param>
-    /// <returns>The double nearest its exact value.</returns>
-    public static double Evaluate(ExpressionSyntax expression)
+    /// <returns>The coefficient.</returns>
+    public static Coefficient Coefficient(ExpressionSyntax expression)
     {
-        var (numerator, denominator, _) = Exact(expression);
-        return Nearest(numerator, denominator);
+        var (p, q, _, integerLiterals) = Exact(expression);
+        var fraction = q.IsOne ? p.ToString(CultureInfo.InvariantCulture) : $"{p.ToString(CultureInfo.InvariantCulture)}/{q.ToString(CultureInfo.InvariantCulture)}";
+        return new Coefficient(Nearest(p, q), integerLiterals ? fraction : null);
     }
 
     /// <summary>Evaluates a constant expression given as text, for example <c>-7200.0 / 2197</c>.</summary>
     /// <param name="text">The expression.</param>
-    /// <returns>The double nearest its exact value.</returns>
-    public static double Evaluate(string text) => Evaluate(SyntaxFactory.ParseExpression(text));
+    /// <returns>The coefficient.</returns>
+    public static Coefficient Coefficient(string text) => Coefficient(SyntaxFactory.ParseExpression(text));
 
     private static IEnumerable<ExpressionSyntax> Elements(ExpressionSyntax array) => array switch
     {
@@ -93,27 +97,32 @@ public sealed class SourceTableau
         _ => throw Unsupported(array),
     };
 
-    /// <summary>The exact value p/q (q &gt; 0) and whether C# types the expression as an integer.</summary>
-    private static (BigInteger P, BigInteger Q, bool Integral) Exact(ExpressionSyntax expression)
+    /// <summary>
+    /// The exact value p/q (q &gt; 0, lowest terms), whether C# types the expression as an integer, and whether every
+    /// literal in it is integer-valued.
+    /// </summary>
+    private static (BigInteger P, BigInteger Q, bool Integral, bool IntegerLiterals) Exact(ExpressionSyntax expression)
     {
         switch (expression)
         {
             case ParenthesizedExpressionSyntax parenthesized:
                 return Exact(parenthesized.Expression);
             case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryMinusExpression):
-                var (p, q, integral) = Exact(unary.Operand);
-                return (-p, q, integral);
+                var (p, q, integral, integerLiterals) = Exact(unary.Operand);
+                return (-p, q, integral, integerLiterals);
             case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryPlusExpression):
                 return Exact(unary.Operand);
             case CastExpressionSyntax cast when cast.Type is PredefinedTypeSyntax { Keyword.ValueText: "double" }:
                 var inner = Exact(cast.Expression);
-                return (inner.P, inner.Q, false);
+                return (inner.P, inner.Q, false, inner.IntegerLiterals);
             case LiteralExpressionSyntax literal when literal.IsKind(SyntaxKind.NumericLiteralExpression):
-                return Literal(literal.Token.Text);
+                var (literalP, literalQ, literalIntegral) = Literal(literal.Token.Text);
+                return (literalP, literalQ, literalIntegral, literalQ.IsOne);
             case BinaryExpressionSyntax binary:
                 var left = Exact(binary.Left);
                 var right = Exact(binary.Right);
                 var bothIntegral = left.Integral && right.Integral;
+                var allIntegerLiterals = left.IntegerLiterals && right.IntegerLiterals;
                 (BigInteger, BigInteger) value = binary.Kind() switch
                 {
                     SyntaxKind.AddExpression => ((left.P * right.Q) + (right.P * left.Q), left.Q * right.Q),
@@ -127,7 +136,9 @@ public sealed class SourceTableau
                     _ => throw Unsupported(binary),
                 };
                 var gcd = BigInteger.GreatestCommonDivisor(value.Item1, value.Item2);
-                return gcd.IsZero || gcd.IsOne ? (value.Item1, value.Item2, bothIntegral) : (value.Item1 / gcd, value.Item2 / gcd, bothIntegral);
+                return gcd.IsZero || gcd.IsOne
+                    ? (value.Item1, value.Item2, bothIntegral, allIntegerLiterals)
+                    : (value.Item1 / gcd, value.Item2 / gcd, bothIntegral, allIntegerLiterals);
             default:
                 throw Unsupported(expression);
         }
