@@ -166,7 +166,7 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 
         var failures = solution.Statuses
             .Select(static (s, row) => (Row: row, Status: s))
-            .Where(static f => f.Status != SolverStatus.Success)
+            .Where(static f => f.Status is not (SolverStatus.Success or SolverStatus.Event))
             .ToList();
         throw new OdeSolverException(failures);
     }

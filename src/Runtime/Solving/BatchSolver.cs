@@ -26,6 +26,7 @@ internal sealed class BatchSolver : IDisposable
     private static readonly Scalar ReachedDtMinCode = ((long)SolverStatus.ReachedDtMin).ToScalar();
     private static readonly Scalar ReachedMaxStepsCode = ((long)SolverStatus.ReachedMaxSteps).ToScalar();
     private static readonly Scalar NonFiniteCode = ((long)SolverStatus.NonFinite).ToScalar();
+    private static readonly Scalar EventCode = ((long)SolverStatus.Event).ToScalar();
 
     private readonly RungeKuttaScheme scheme;
     private readonly Func<Tensor, Tensor, Tensor, Tensor> dynamics;
@@ -100,6 +101,12 @@ internal sealed class BatchSolver : IDisposable
         work.Rtol = options.RelativeToleranceRows is { } rtolRows ? rtolRows.to(dtype).clone() : full(rows, options.RelativeTolerance, dtype: dtype, device: device);
         work.Atol = options.AbsoluteToleranceRows is { } atolRows ? atolRows.to(dtype).clone() : full(rows, options.AbsoluteTolerance, dtype: dtype, device: device);
         pureRelative = options.AbsoluteToleranceRows is { } a ? a.eq(0).any().item<bool>() : options.AbsoluteTolerance == 0;
+        if (options.Event is not null)
+        {
+            work.EventTime = full(rows, double.NaN, dtype: ScalarType.Float64, device: device);
+            work.EventIndex = full(rows, -1L, dtype: ScalarType.Int64, device: device);
+        }
+
         if (outputTimesRows is not null)
         {
             outputCount = (int)outputTimesRows.shape[1];
@@ -139,7 +146,7 @@ internal sealed class BatchSolver : IDisposable
         var ts = requestedTimes?.alias().DetachFromDisposeScope();
         var outputs = ys;
         ys = null;
-        return new OdeSolution(final.Y, final.T, ts, outputs, final.Status, stats);
+        return new OdeSolution(final.Y, final.T, ts, outputs, final.Status, stats, final.EventTime, final.EventIndex);
     }
 
     public void Dispose()
@@ -169,6 +176,19 @@ internal sealed class BatchSolver : IDisposable
         {
             // Nothing to integrate (every span is empty or every state is non-finite): no evaluation at all.
             return;
+        }
+
+        if (options.Event is { } events)
+        {
+            var values = events.Evaluate(InStateDtype(work.T), work.Y, work.Index);
+            using (no_grad())
+            {
+                var bad = values.isfinite().all(1).logical_not().logical_and_(running);
+                work.Status = work.Status.masked_fill(bad, NonFiniteCode);
+                running = work.Status.eq(RunningCode);
+            }
+
+            work.EventValues = values;
         }
 
         callsThisIteration = 0;
@@ -207,6 +227,7 @@ internal sealed class BatchSolver : IDisposable
         TakeStep(attempt);
         Assess(attempt);
         Accept(attempt);
+        LocateEvents(attempt);
         WriteOutputs(attempt);
         Control(attempt);
         Commit(attempt);
@@ -343,7 +364,8 @@ internal sealed class BatchSolver : IDisposable
         }
         else
         {
-            var needSlope = ys is not null ? accept : accept.logical_and(done.logical_not());
+            // Outputs and events interpolate inside the last step too, which needs its end slope.
+            var needSlope = ys is not null || options.Event is not null ? accept : accept.logical_and(done.logical_not());
             if (needSlope.any().item<bool>())
             {
                 var slope = Evaluate(InStateDtype(attempt.TEnd), step.Y);
@@ -387,11 +409,139 @@ internal sealed class BatchSolver : IDisposable
             return;
         }
 
+        WriteOutputs(attempt.T, attempt.TEnd, attempt.Accept, attempt.Step.Y, Interpolant(attempt), attempt.OutputLimit);
+    }
+
+    // The state inside the attempted step at fractions θ [W] (state dtype): the scheme's dense output, or cubic Hermite.
+    private Func<Tensor, Tensor> Interpolant(StepAttempt attempt)
+    {
         var step = attempt.Step;
-        WriteOutputs(attempt.T, attempt.TEnd, attempt.Accept, step.Y, theta =>
-            scheme.HasDenseOutput
-                ? scheme.Interpolate(attempt.Y, step, theta)
-                : Hermite.Interpolate(attempt.Y, step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta));
+        return theta => scheme.HasDenseOutput
+            ? scheme.Interpolate(attempt.Y, step, theta)
+            : Hermite.Interpolate(attempt.Y, step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta);
+    }
+
+    // Terminal events: rows whose accepted step crosses zero of the event function stop at the crossing, located on
+    // the step's interpolant by the Illinois method to the clock's precision; the earliest of several events wins.
+    private void LocateEvents(StepAttempt attempt)
+    {
+        if (options.Event is not { } events)
+        {
+            return;
+        }
+
+        var accept = attempt.Accept;
+        var before = work.EventValues!;
+        var after = events.Evaluate(InStateDtype(attempt.TEnd), attempt.Step.Y, work.Index);
+        Tensor crossing, fired;
+        using (no_grad())
+        {
+            var badValues = accept.logical_and(after.isfinite().all(1).logical_not());
+            attempt.Status = attempt.Status.masked_fill(badValues, NonFiniteCode);
+            crossing = Crossing(before, after, events.Direction).logical_and_(accept.logical_and(badValues.logical_not()).unsqueeze(1));
+            fired = crossing.any(1);
+            attempt.EventValues = where(accept.unsqueeze(1), after, before);
+        }
+
+        if (!fired.any().item<bool>())
+        {
+            return;
+        }
+
+        var interpolate = Interpolant(attempt);
+        Tensor thetaStar, which;
+        using (no_grad())
+        {
+            thetaStar = ones(work.Count, dtype: ScalarType.Float64, device: device);
+            which = full(work.Count, -1L, dtype: ScalarType.Int64, device: device);
+            for (var column = 0; column < before.shape[1]; column++)
+            {
+                var rowsCrossing = crossing.select(1, column);
+                if (!rowsCrossing.any().item<bool>())
+                {
+                    continue;
+                }
+
+                var theta = Bracket(attempt, events, column, rowsCrossing, before.select(1, column), after.select(1, column), interpolate);
+                var earlier = rowsCrossing.logical_and(theta.lt(thetaStar).logical_or_(which.lt(0)));
+                thetaStar = where(earlier, theta, thetaStar);
+                which = where(earlier, full_like(which, column), which);
+            }
+        }
+
+        var firedRows = PerRow(fired);
+        var yEvent = interpolate(InStateDtype(thetaStar));
+        using (no_grad())
+        {
+            var tEvent = where(thetaStar.eq(1.0), attempt.TEnd, attempt.T.add(attempt.Dt.mul(thetaStar)));
+            attempt.TNew = where(fired, tEvent, attempt.TNew);
+            attempt.OutputLimit = where(fired, tEvent, attempt.TEnd);
+            attempt.Status = attempt.Status.masked_fill(fired, EventCode);
+            work.EventTime = where(fired, tEvent, work.EventTime!);
+            work.EventIndex = where(fired, which, work.EventIndex!);
+        }
+
+        attempt.YNew = where(firedRows, where(PerRow(thetaStar.eq(1.0)), attempt.Step.Y, yEvent), attempt.YNew);
+    }
+
+    // Where each crossing row's event `column` changes sign inside the step: the Illinois variant of regula falsi on
+    // θ ∈ [0, 1], keeping a bracket [a, b] with g(a) on the old side and g(b) on the new one, until b − a is below
+    // the clock's resolution. Returns b per row, [W] float64 (1 for the other rows).
+    private Tensor Bracket(StepAttempt attempt, EventFunction events, int column, Tensor rowsCrossing, Tensor gBefore, Tensor gAfter, Func<Tensor, Tensor> interpolate)
+    {
+        var a = zeros(work.Count, dtype: ScalarType.Float64, device: device);
+        var b = ones(work.Count, dtype: ScalarType.Float64, device: device);
+        var ga = gBefore.to_type(ScalarType.Float64);
+        var gb = gAfter.to_type(ScalarType.Float64);
+        var lastSide = zeros(work.Count, dtype: ScalarType.Int64, device: device);
+        var span = attempt.Dt.abs();
+        var resolution = attempt.T.abs().maximum(attempt.TEnd.abs()).mul(4 * 2.220446049250313e-16);
+        for (var iteration = 0; iteration < 200; iteration++)
+        {
+            var open = rowsCrossing.logical_and(b.sub(a).mul(span).gt(resolution));
+            if (!open.any().item<bool>())
+            {
+                break;
+            }
+
+            var falsi = a.mul(gb).sub(b.mul(ga)).div(gb.sub(ga));
+            var mid = a.add(b).mul(0.5);
+            var theta = where(falsi.isfinite().logical_and(falsi.gt(a)).logical_and(falsi.lt(b)), falsi, mid);
+            theta = where(open, theta, b);
+            var state = interpolate(InStateDtype(theta));
+            var time = attempt.T.add(attempt.Dt.mul(theta));
+            var g = events.Evaluate(InStateDtype(time), state, work.Index).select(1, column).to_type(ScalarType.Float64);
+
+            // θ lands on the old side: move a (and halve g(b) if a moved last time too); else move b.
+            var oldSide = g.sign().eq(ga.sign()).logical_and_(g.ne(0)).logical_and_(open);
+            var newSide = oldSide.logical_not().logical_and_(open);
+            gb = where(oldSide.logical_and(lastSide.eq(-1)), gb.mul(0.5), gb);
+            ga = where(newSide.logical_and(lastSide.eq(1)), ga.mul(0.5), ga);
+            a = where(oldSide, theta, a);
+            ga = where(oldSide, g, ga);
+            b = where(newSide, theta, b);
+            gb = where(newSide, g, gb);
+
+            // An exact zero closes the bracket there.
+            var exact = open.logical_and(g.eq(0));
+            a = where(exact, theta, a);
+            lastSide = where(oldSide, full_like(lastSide, -1), where(newSide, full_like(lastSide, 1), lastSide));
+        }
+
+        return where(rowsCrossing, b, ones_like(b));
+    }
+
+    // [W, E] bool: the events whose value changes sign, from a nonzero value, in the given direction.
+    private static Tensor Crossing(Tensor before, Tensor after, EventDirection direction)
+    {
+        var rising = before.lt(0).logical_and_(after.ge(0));
+        var falling = before.gt(0).logical_and_(after.le(0));
+        return direction switch
+        {
+            EventDirection.Rising => rising,
+            EventDirection.Falling => falling,
+            _ => rising.logical_or_(falling),
+        };
     }
 
     // The next step of every running row, and the rows whose step can shrink no further or is out of steps.
@@ -439,6 +589,10 @@ internal sealed class BatchSolver : IDisposable
         work.T = attempt.TNew;
         work.K1 = attempt.K1New;
         work.Status = attempt.Status;
+        if (attempt.EventValues is not null)
+        {
+            work.EventValues = attempt.EventValues;
+        }
     }
 
     private StepContext Context(StepAttempt attempt) =>
@@ -457,7 +611,9 @@ internal sealed class BatchSolver : IDisposable
                 work.Status.alias().DetachFromDisposeScope(),
                 work.Accepted.alias().DetachFromDisposeScope(),
                 work.Rejected.alias().DetachFromDisposeScope(),
-                work.Evaluations.alias().DetachFromDisposeScope());
+                work.Evaluations.alias().DetachFromDisposeScope(),
+                work.EventTime?.alias().DetachFromDisposeScope(),
+                work.EventIndex?.alias().DetachFromDisposeScope());
         }
         else
         {
@@ -470,8 +626,9 @@ internal sealed class BatchSolver : IDisposable
 
     // Writes the states at every output time that falls inside [tStart, tEnd] of an accepted step of the work set.
     // Without an interpolant (at the start) only the outputs at tStart are written, from yEnd.
-    private void WriteOutputs(Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate)
+    private void WriteOutputs(Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate, Tensor? limit = null)
     {
+        var until = limit ?? tEnd;
         var next = work.NextOutput!;
         var direction = work.Direction;
         for (var guard = 0; guard < outputCount; guard++)
@@ -482,7 +639,7 @@ internal sealed class BatchSolver : IDisposable
                 var hasMore = next.lt(outputCount);
                 var slot = next.clamp_max(outputCount - 1);
                 var tau = work.OutputTimes!.gather(1, slot.unsqueeze(1)).squeeze(1);
-                inStep = hasMore.logical_and_(accept).logical_and_(tau.sub(tEnd).mul_(direction).le(0));
+                inStep = hasMore.logical_and_(accept).logical_and_(tau.sub(until).mul_(direction).le(0));
                 if (!inStep.any().item<bool>())
                 {
                     break;

@@ -75,4 +75,11 @@ internal sealed class StepAttempt
 
     /// <summary>Gets or sets the statuses after this iteration, int64.</summary>
     public Tensor Status { get; set; } = null!;
+
+    /// <summary>Gets or sets the event values at the next state, <c>[W, E]</c>, or null without an event function.</summary>
+    public Tensor? EventValues { get; set; }
+
+    /// <summary>Gets or sets the latest time whose outputs this step may write (a row's event time, where it fired
+    /// in this step), float64; null when it is <see cref="TEnd"/> for every row.</summary>
+    public Tensor? OutputLimit { get; set; }
 }
