@@ -64,6 +64,49 @@ public sealed class EventTests
     }
 
     [Fact]
+    public void FallingBalls_EventTimeAndStateAreDifferentiable()
+    {
+        // t* = sqrt(2h/g): dt*/dh = 1/sqrt(2gh); the impact velocity v* = −g·t*: dv*/dh = −sqrt(g/(2h)).
+        using var scope = NewDisposeScope();
+        double[] heights = [0.5, 2.0, 8.0];
+        var y0 = Balls(heights).requires_grad_(true);
+        var solution = Ode.Solve(DormandPrince54.Scheme, Fall, y0, 0.0, 10.0, Options(Floor));
+        Assert.True(solution.EventTimes!.requires_grad);
+        var timeGrad = autograd.grad([solution.EventTimes.sum()], [y0], retain_graph: true)[0];
+        var velocityGrad = autograd.grad([solution.Y[.., 1].sum()], [y0])[0];
+        for (var row = 0; row < heights.Length; row++)
+        {
+            var h = heights[row];
+            var expectedTime = 1 / Math.Sqrt(2 * Gravity * h);
+            var expectedVelocity = -Math.Sqrt(Gravity / (2 * h));
+            Assert.True(Math.Abs(timeGrad[row, 0].item<double>() - expectedTime) <= 1e-8, $"row {row}: dt*/dh {timeGrad[row, 0].item<double>():R} vs {expectedTime:R}");
+            Assert.True(Math.Abs(velocityGrad[row, 0].item<double>() - expectedVelocity) <= 1e-8, $"row {row}: dv*/dh {velocityGrad[row, 0].item<double>():R} vs {expectedVelocity:R}");
+
+            // The initial velocity: dt*/dv0 = 1/g at v0 = 0 (t* = (v0 + sqrt(v0² + 2gh))/g).
+            Assert.True(Math.Abs(timeGrad[row, 1].item<double>() - (1 / Gravity)) <= 1e-8);
+        }
+    }
+
+    [Fact]
+    public void FallingBalls_EventTimeIsDifferentiableInTheParameters()
+    {
+        // With gravity a parameter: t* = sqrt(2h/g), dt*/dg = −t*/(2g).
+        using var scope = NewDisposeScope();
+        var gravity = tensor(Gravity, dtype: ScalarType.Float64).requires_grad_(true);
+        double[] heights = [1.0, 4.0];
+        var solution = Ode.Solve(
+            DormandPrince54.Scheme,
+            (t, y) => stack([y[.., 1], gravity.neg().expand(y.shape[0])], 1),
+            Balls(heights),
+            0.0,
+            10.0,
+            Options(Floor));
+        var gradient = autograd.grad([solution.EventTimes!.sum()], [gravity])[0].item<double>();
+        var expected = heights.Sum(h => -Math.Sqrt(2 * h / Gravity) / (2 * Gravity));
+        Assert.True(Math.Abs(gradient - expected) <= 1e-8, $"dt*/dg {gradient:R} vs {expected:R}");
+    }
+
+    [Fact]
     public void EventAtTheStart_DoesNotFireThere()
     {
         // A ball thrown up from the floor (g = 0 at t0) lands again at 2v/g: only that crossing counts.

@@ -68,10 +68,11 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
                 using var taken = problem.Scheme.Step(Stage, step.T, step.Dt, y, k1);
                 Tensor[] inputs = [y, .. parameters];
                 var grads = autograd.grad([taken.Y], inputs, [incoming], allow_unused: true);
-                cotangent.index_copy_(0, step.Rows, grads[0] ?? zeros_like(y));
+                // An input the step does not use has no gradient (TorchSharp returns null or an empty handle).
+                cotangent.index_copy_(0, step.Rows, grads[0] is { IsInvalid: false } gy ? gy : zeros_like(y));
                 for (var p = 0; p < parameters.Length; p++)
                 {
-                    if (grads[p + 1] is { } g)
+                    if (grads[p + 1] is { IsInvalid: false } g)
                     {
                         gradients[p].add_(g);
                     }

@@ -470,18 +470,64 @@ internal sealed class BatchSolver : IDisposable
         }
 
         var firedRows = PerRow(fired);
-        var yEvent = interpolate(InStateDtype(thetaStar));
+        var yEvent = where(PerRow(thetaStar.eq(1.0)), attempt.Step.Y, interpolate(InStateDtype(thetaStar)));
+        Tensor tEvent;
         using (no_grad())
         {
-            var tEvent = where(thetaStar.eq(1.0), attempt.TEnd, attempt.T.add(attempt.Dt.mul(thetaStar)));
+            tEvent = where(thetaStar.eq(1.0), attempt.TEnd, attempt.T.add(attempt.Dt.mul(thetaStar)));
             attempt.TNew = where(fired, tEvent, attempt.TNew);
             attempt.OutputLimit = where(fired, tEvent, attempt.TEnd);
             attempt.Status = attempt.Status.masked_fill(fired, EventCode);
-            work.EventTime = where(fired, tEvent, work.EventTime!);
             work.EventIndex = where(fired, which, work.EventIndex!);
         }
 
-        attempt.YNew = where(firedRows, where(PerRow(thetaStar.eq(1.0)), attempt.Step.Y, yEvent), attempt.YNew);
+        if (yEvent.requires_grad && is_grad_enabled())
+        {
+            (yEvent, tEvent) = DifferentiableEvent(events, yEvent, tEvent, which.clamp_min(0));
+        }
+
+        work.EventTime = where(fired, tEvent, work.EventTime!);
+        attempt.YNew = where(firedRows, yEvent, attempt.YNew);
+    }
+
+    // The event's dependence on y0 and the parameters when backpropagating, by the implicit function theorem at
+    // the root: g(t*, y(t*)) = 0 gives dt*/dθ = −(∂g/∂θ + ∂g/∂y·∂y/∂θ) / ġ with ġ = ∂g/∂t + ∂g/∂y·f(t*, y*). The
+    // returned time and state have the root's values exactly and carry that gradient (the state moves with t* along
+    // f).
+    private (Tensor State, Tensor Time) DifferentiableEvent(EventFunction events, Tensor yEvent, Tensor tEvent, Tensor column)
+    {
+        var tState = InStateDtype(tEvent);
+        Tensor slope, rate;
+        using (no_grad())
+        {
+            slope = Evaluate(tState, yEvent.detach()).detach();
+        }
+
+        using (enable_grad())
+        {
+            var tProbe = tState.detach().requires_grad_(true);
+            var yProbe = yEvent.detach().requires_grad_(true);
+            var gProbe = events.EvaluateWithGraph(tProbe, yProbe, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
+            var partials = autograd.grad([gProbe], [tProbe, yProbe], [ones_like(gProbe)], allow_unused: true);
+            using (no_grad())
+            {
+                // An input g does not use has no gradient (TorchSharp returns null or an empty handle).
+                var dgdt = partials[0] is { IsInvalid: false } gt ? gt : zeros_like(tProbe);
+                var dgdy = partials[1] is { IsInvalid: false } gy ? gy : zeros_like(yProbe);
+                rate = dgdt.add(dgdy.mul(slope).reshape(slope.shape[0], -1).sum(1));
+
+                // Rows without an event (or a tangential crossing, whose time has no derivative) get no shift.
+                rate = rate.masked_fill_(rate.eq(0), double.PositiveInfinity);
+            }
+        }
+
+        var g = events.EvaluateWithGraph(tState, yEvent, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
+
+        // (g − g.detach()) is exactly 0 with g's gradient: the time keeps the root's value.
+        var shift = g.sub(g.detach()).div(rate).neg();
+        var time = tEvent.add(shift.to_type(ScalarType.Float64));
+        var state = yEvent.add(slope.mul(PerRow(shift)));
+        return (state, time);
     }
 
     // Where each crossing row's event `column` changes sign inside the step: the Illinois variant of regula falsi on

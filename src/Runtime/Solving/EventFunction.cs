@@ -42,6 +42,17 @@ public sealed class EventFunction
     /// <summary>Gets which crossings stop a row.</summary>
     public EventDirection Direction { get; }
 
+    /// <summary>Evaluates g as <c>[B', E]</c> with its autograd graph (for the implicit-function gradient of an event).</summary>
+    /// <param name="t">Each row's time, <c>[B']</c>, state dtype.</param>
+    /// <param name="y">The states, <c>[B', ...]</c>.</param>
+    /// <param name="rows">The rows' indices in the batch, <c>[B']</c>.</param>
+    /// <returns>The event values, <c>[B', E]</c>.</returns>
+    internal Tensor EvaluateWithGraph(Tensor t, Tensor y, Tensor rows)
+    {
+        var value = g(t, y, rows);
+        return value.dim() == 1 ? value.unsqueeze(1) : value;
+    }
+
     /// <summary>Evaluates g as <c>[B', E]</c> (E = 1 for a <c>[B']</c> function), checking its shape and dtype.</summary>
     /// <param name="t">Each row's time, <c>[B']</c>, state dtype.</param>
     /// <param name="y">The states, <c>[B', ...]</c>.</param>
