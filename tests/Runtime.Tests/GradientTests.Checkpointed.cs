@@ -47,6 +47,34 @@ public sealed partial class GradientTests
         Assert.True(relative <= 1e-12, $"checkpointed vs backprop: {relative:E2} relative");
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)]
+    [InlineData(1000)]
+    public void Checkpointed_WithABudget_EqualsBackprop(int every)
+    {
+        using var scope = NewDisposeScope();
+        var options = SolverOptions.Adaptive(1e-8, 1e-10) with { InitialStep = 0.5 };
+        var (block, y0) = Problem(GradientMode.Backprop, options, rows: 6);
+        y0 = y0.mul(tensor(new[] { 0.1, 0.5, 1.0, 2.0, 4.0, 8.0 }, dtype: ScalarType.Float64).unsqueeze(1));
+        var backprop = Gradient(block, y0);
+        block.GradientMode = GradientMode.Checkpointed;
+        block.CheckpointEvery = every;
+        var checkpointed = Gradient(block, y0);
+        var relative = checkpointed.sub(backprop).abs().max().item<double>() / backprop.abs().max().item<double>();
+        Assert.True(relative <= 1e-12, $"every {every}: checkpointed vs backprop {relative:E2} relative");
+        Assert.Throws<ArgumentOutOfRangeException>(() => block.CheckpointEvery = 0);
+    }
+
+    [Fact]
+    public void Checkpointed_WithEvents_SaysItIsNotSupported()
+    {
+        using var scope = NewDisposeScope();
+        var events = new EventFunction((t, y) => y[.., 0]);
+        var (block, y0) = Problem(GradientMode.Checkpointed, SolverOptions.Adaptive(1e-6, 1e-8) with { Event = events });
+        Assert.Throws<NotSupportedException>(() => block.forward(y0.requires_grad_(true)));
+    }
+
     [Fact]
     public void Checkpointed_FixedSteps_MatchesFiniteDifferences()
     {

@@ -10,6 +10,7 @@ namespace NeuralOde.Modules;
 /// <param name="T0">The start time.</param>
 /// <param name="T1">The end time.</param>
 /// <param name="ThrowOnFailure">Whether a failed row makes the forward pass throw.</param>
+/// <param name="Every">Iterations per stored checkpoint (1: every accepted step's start state is stored).</param>
 /// <param name="OnForward">Receives the forward solve's work.</param>
 /// <param name="OnBackward">Receives the backward pass's work.</param>
 internal sealed record CheckpointProblem(
@@ -19,5 +20,6 @@ internal sealed record CheckpointProblem(
     double T0,
     double T1,
     bool ThrowOnFailure,
+    int Every,
     Action<SolveSummary> OnForward,
     Action<SolveSummary> OnBackward);
