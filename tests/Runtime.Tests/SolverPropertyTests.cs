@@ -1,0 +1,348 @@
+using CsCheck;
+using NeuralOde.Solving;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Tests;
+
+/// <summary>
+/// Property-based tests of the solver (CsCheck): random batches, dtypes, spans, tolerances and schemes on problems
+/// with known solutions, each asserting an invariant that must hold for every input. The seeds are fixed so that a
+/// run is reproducible; a failure prints the smallest failing case CsCheck found and its seed.
+/// </summary>
+[Collection("Torch")]
+public sealed class SolverPropertyTests(ITestOutputHelper output)
+{
+    // One thread: torch tests run one at a time (see TorchCollection), and the machine has two cores.
+    private const int Threads = 1;
+
+    private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("NEURALODE_PROPERTY_ITERATIONS"), out var n) ? n : 60;
+
+    // The first seed of every property; NEURALODE_PROPERTY_SEED replaces it (for a failure's reproduction, or to
+    // sample elsewhere), NEURALODE_PROPERTY_ITERATIONS the number of cases.
+    private static readonly string Seed = Environment.GetEnvironmentVariable("NEURALODE_PROPERTY_SEED") ?? "0N0XIzNsQ0O2";
+
+    private static readonly string[] AdaptiveSchemes =
+        [.. TestSchemes.BuiltIn.Where(static s => s.HasErrorEstimate).Select(static s => s.Name)];
+
+    private static readonly string[] AllSchemes = [.. TestSchemes.BuiltIn.Select(static s => s.Name)];
+
+    // Offsets the float32 clock of today's solver resolves (issue 12 point 1 moves the clock to float64).
+    private static readonly double[] ModerateOffsets = [0.0, 0.5, -0.5, 10.0, -10.0, 1e3, -1e3];
+
+    private static readonly double[] HugeOffsets = [1e5, -1e5, 1e7, -1e7, 1e9, -1e9];
+
+    private static readonly double[] Spans = [1e-6, 1e-3, 0.1, 1.0, 3.0];
+
+    /// <summary>Random adaptive cases: rates in [0.2, 2] and spans up to 3, so that λ·|span| ≤ 6 (at most e⁶ growth
+    /// backwards, at most a turn of the oscillator).</summary>
+    private static Gen<SolverCase> AdaptiveCases(double[] offsets, int minRows = 1, int maxRows = 5, double givenInitialStep = 0.5) =>
+        from scheme in Gen.OneOf(AdaptiveSchemes)
+        from dtype in Gen.OneOf(ScalarType.Float32, ScalarType.Float64)
+        from problem in Gen.Enum<KnownProblem>()
+        from rows in Gen.Int[minRows, maxRows]
+        from width in problem switch { KnownProblem.Decay => Gen.Int[1, 3], KnownProblem.Oscillator => Gen.Const(2), _ => Gen.Const(1) }
+        from t0 in Gen.OneOf(offsets)
+        from span in Gen.OneOf(Spans)
+        from backward in Gen.Bool
+        from logRtol in Gen.Double[MinLogRtol(scheme, dtype), -3]
+        from logAtolRatio in Gen.Double[-3, 0]
+        from rates in Gen.Double[0.2, 2].Array[rows]
+        from y0 in Gen.Double[-2, 2].Array[rows * width]
+        from logH0 in Gen.Nullable(Gen.Double[-4, -1], 1 - givenInitialStep)
+        from compaction in Gen.Enum<CompactionMode>()
+        select new SolverCase
+        {
+            Scheme = scheme,
+            Dtype = dtype,
+            Problem = problem,
+            T0 = t0,
+            T1 = t0 + (backward ? -span : span),
+            Rtol = Math.Pow(10, logRtol),
+            Atol = Math.Pow(10, logRtol + logAtolRatio),
+            Rates = [.. rates.Select(r => SolverCase.Round(r, dtype))],
+            Y0 = [.. Enumerable.Range(0, rows).Select(r => y0.Skip(r * width).Take(width).Select(v => SolverCase.Round(v, dtype)).ToArray())],
+            InitialStep = logH0 is double e ? span * Math.Pow(10, e) : null,
+            Compaction = compaction,
+        };
+
+    // The tightest relative tolerance drawn: float32 resolves about 1e-5 (a few hundred ulps); a second-order
+    // scheme needs ~(1/rtol)^(1/2) steps, so 1e-6 keeps it within MaxSteps = 10 000 over a span of 3.
+    private static double MinLogRtol(string scheme, ScalarType dtype) =>
+        dtype == ScalarType.Float32 ? -5 : Schemes.Get(scheme).Order <= 2 ? -6 : -9;
+
+    // Whether a float32 clock (today's, for float32 states) resolves the span a million times over: a float32 clock
+    // drifts by up to half an ulp of t per step, which a coarser span turns into an error above rtol = 1e-5.
+    private static bool Resolvable(SolverCase c)
+    {
+        if (c.Dtype == ScalarType.Float64)
+        {
+            return true;
+        }
+
+        var end = (float)Math.Max(Math.Abs(c.T0), Math.Abs(c.T1));
+        return Math.Abs(c.T1 - c.T0) >= 1e6 * (MathF.BitIncrement(end) - end);
+    }
+
+    [Fact]
+    public void Adaptive_ResolvableSpans_SucceedAndMeetTolerance()
+    {
+        var worst = new Worst();
+        try
+        {
+            AdaptiveCases(ModerateOffsets).Where(Resolvable).Sample(c => CheckToleranceMet(c, worst, requireSuccess: true), seed: Seed, iter: Iterations, threads: Threads, print: static c => c.ToString());
+        }
+        finally
+        {
+            output.WriteLine(worst.ToString());
+        }
+    }
+
+    // Rows up to 48: vectorized kernels process 4, 8 or 16 elements at a time with a scalar tail, so a row's position
+    // in the batch decides which path computes it; with the automatic first step, rows differed from their solo solve
+    // from 33 rows on (DOPRI5 float32 oscillator, rtol 1e-6: 31 of 33 rows; issue 12 point 4).
+    [Fact]
+    public void Adaptive_GivenInitialStep_EachRowIsBitIdenticalToThatRowSolvedAlone_UnderEveryCompactionMode() =>
+        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 48, givenInitialStep: 1).Where(Resolvable)
+            .Sample(CheckRowsIndependent, seed: Seed, iter: Math.Max(1, Iterations / 4), threads: Threads, print: static c => c.ToString());
+
+    [Fact(Skip = "issue 12 point 4: lead fixing")]
+    public void Adaptive_AutomaticInitialStep_EachRowIsBitIdenticalToThatRowSolvedAlone_UnderEveryCompactionMode() =>
+        AdaptiveCases(ModerateOffsets, minRows: 33, maxRows: 48, givenInitialStep: 0).Where(Resolvable)
+            .Sample(CheckRowsIndependent, seed: Seed, iter: Math.Max(1, Iterations / 4), threads: Threads, print: static c => c.ToString());
+
+    private static void CheckRowsIndependent(SolverCase c)
+    {
+        using var batch = c.Solve();
+        var reference = RowResults.Of(batch, c.Width);
+        foreach (var mode in Enum.GetValues<CompactionMode>().Where(m => m != c.Compaction))
+        {
+            using var other = c.Solve(c.Options() with { Compaction = mode });
+            var results = RowResults.Of(other, c.Width);
+            for (var row = 0; row < c.Rows; row++)
+            {
+                RowResults.AssertSame(reference, row, results, row, $"{c.Compaction} vs {mode}");
+            }
+        }
+
+        // Solo solves of the first and last rows and of four in between (every row when there are at most six).
+        foreach (var row in Enumerable.Range(0, 6).Select(k => k * (c.Rows - 1) / 5).Distinct())
+        {
+            using var alone = c.Row(row).Solve();
+            RowResults.AssertSame(reference, row, RowResults.Of(alone, c.Width), 0, "batch vs alone");
+        }
+    }
+
+    // What this test asserts: the ratio of a row's global error to its tolerance scale, atol + rtol·max|y| over the
+    // exact trajectory, stays below ToleranceFactor. The factor comes from a measurement (see the constant).
+    private static void CheckToleranceMet(SolverCase c, Worst worst, bool requireSuccess)
+    {
+        using var scope = NewDisposeScope();
+
+        // Three output times inside the span, representable in float32 (so that today's clock, in the state's
+        // dtype, puts them where the exact solution is evaluated).
+        double[] times = [.. new[] { 0.3, 0.6, 0.9 }.Select(f => Math.Clamp((float)(c.T0 + (f * (c.T1 - c.T0))), Math.Min(c.T0, c.T1), Math.Max(c.T0, c.T1)))];
+        var solution = c.Solve(c.Options() with { OutputTimes = tensor(times, dtype: ScalarType.Float64).to(c.Dtype) });
+        var statuses = solution.Statuses;
+        var y = solution.Y.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var ys = solution.Ys!.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        var t = solution.T.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var steps = solution.Stats.AcceptedSteps.cpu().data<long>().ToArray();
+        for (var row = 0; row < c.Rows; row++)
+        {
+            if (requireSuccess)
+            {
+                Assert.True(statuses[row] == SolverStatus.Success, $"row {row}: {statuses[row]} at t = {t[row]:R}");
+            }
+
+            if (statuses[row] != SolverStatus.Success)
+            {
+                Assert.True(statuses[row] is SolverStatus.ReachedDtMin, $"row {row}: {statuses[row]} on a benign problem");
+                continue;
+            }
+
+            Assert.True(t[row] == SolverCase.Round(c.T1, c.Dtype) || t[row] == c.T1, $"row {row}: Success at t = {t[row]:R}, not t1 = {c.T1:R}");
+            var magnitude = c.MaxMagnitude(row);
+            var scale = (c.Atol + (c.Rtol * magnitude)) * Math.Max(1, steps[row]);
+
+            // Rounding: a few ulps of max|y| per accepted step, which matters only for float32 at rtol near 1e-5.
+            var roundoff = 4 * c.Epsilon * magnitude * (steps[row] + 1);
+            void Check(double value, double exact, string what)
+            {
+                var factor = ToleranceFactor(c.Scheme, atOutputTime: what.StartsWith("output", StringComparison.Ordinal));
+                Assert.True(double.IsFinite(value), $"row {row}, {what}: Success with a non-finite value {value}");
+                var error = Math.Abs(value - exact);
+                worst.Add($"{c.Scheme} {what[..what.IndexOf(' ')]}", Math.Max(0, error - roundoff) / scale, c);
+                Assert.True(error <= (factor * scale) + roundoff, $"row {row}, {what}: error {error:E3} > {factor} × {scale:E3} + {roundoff:E2} (got {value:R}, exact {exact:R})");
+            }
+
+            var exact = c.Exact(row, c.T1);
+            for (var i = 0; i < c.Width; i++)
+            {
+                Check(y[(row * c.Width) + i], exact[i], $"final y[{i}]");
+            }
+
+            for (var j = 0; j < times.Length; j++)
+            {
+                var at = c.Exact(row, times[j]);
+                for (var i = 0; i < c.Width; i++)
+                {
+                    Check(ys[(((row * times.Length) + j) * c.Width) + i], at[i], $"output y(t = {times[j]:R})[{i}]");
+                }
+            }
+        }
+    }
+
+    [Fact(Skip = "issue 12 point 1: lead fixing")]
+    public void Adaptive_HugeOffsets_SucceedOnlyWithinTolerance()
+    {
+        var worst = new Worst();
+        try
+        {
+            AdaptiveCases(HugeOffsets).Sample(c => CheckToleranceMet(c, worst, requireSuccess: ResolvableInFloat64(c)), seed: Seed, iter: Iterations, threads: Threads, print: static c => c.ToString());
+        }
+        finally
+        {
+            output.WriteLine(worst.ToString());
+        }
+    }
+
+    // Whether a float64 clock resolves the span a million times over (then the row must succeed).
+    private static bool ResolvableInFloat64(SolverCase c)
+    {
+        var end = Math.Max(Math.Abs(c.T0), Math.Abs(c.T1));
+        return Math.Abs(c.T1 - c.T0) >= 1e6 * (Math.BitIncrement(end) - end);
+    }
+
+    [Fact]
+    public void Adaptive_FinishedRows_NeverChange_WhateverMaxSteps() =>
+        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 8).Where(Resolvable).Select(Gen.Double[0, 1]).Sample(
+            static (c, fraction) =>
+            {
+                using var full = c.Solve();
+                var reference = RowResults.Of(full, c.Width);
+                var attempts = reference.Accepted.Zip(reference.Rejected, static (a, r) => a + r).ToArray();
+
+                // A step limit somewhere between 1 and the most steps any row needed.
+                var limit = 1 + (int)(fraction * (attempts.Max() - 1));
+                using var limited = c.Solve(c.Options() with { MaxSteps = limit });
+                var results = RowResults.Of(limited, c.Width);
+                for (var row = 0; row < c.Rows; row++)
+                {
+                    if (attempts[row] <= limit)
+                    {
+                        // The row finished within the limit: nothing that happened afterwards (other rows still
+                        // stepping, compaction at another moment) changed it.
+                        RowResults.AssertSame(reference, row, results, row, $"MaxSteps {c.MaxSteps} vs {limit}");
+                        continue;
+                    }
+
+                    Assert.True(results.Status[row] == SolverStatus.ReachedMaxSteps, $"row {row} needs {attempts[row]} steps; with MaxSteps = {limit} it ended {results.Status[row]}");
+                    Assert.Equal(limit, results.Accepted[row] + results.Rejected[row]);
+                    Assert.True((c.T1 - results.T[row]) * Math.Sign(c.T1 - c.T0) > 0, $"row {row} stopped early but reports t = {results.T[row]:R}");
+                    Assert.True(results.Row(row).All(double.IsFinite), $"row {row} kept a non-finite state");
+                }
+            },
+            seed: Seed,
+            iter: Math.Max(1, Iterations / 2),
+            threads: Threads,
+            print: static p => $"{p.Item1}; fraction {p.Item2:R}");
+
+    [Fact]
+    public void Adaptive_Work_IsBoundedByMaxSteps() =>
+        AdaptiveCases(ModerateOffsets, maxRows: 8).Where(Resolvable).Select(Gen.Int[1, 40], Gen.Bool).Sample(
+            static (c, maxSteps, compact) =>
+            {
+                // Always-compaction evaluates running rows only, so a row's evaluations are its own work.
+                var options = c.Options() with { MaxSteps = maxSteps, Compaction = compact ? CompactionMode.Always : c.Compaction };
+                using var solution = c.Solve(options);
+                var r = RowResults.Of(solution, c.Width);
+                var scheme = Schemes.Get(c.Scheme);
+                var stages = scheme.Stages;
+
+                // Start: f(t0, y0), and one probe for the automatic first step. Each attempt: the stages after the
+                // first, and (without FSAL) the slope at the new state.
+                var start = 1 + (c.InitialStep is null ? 1 : 0);
+                Assert.True(solution.Stats.Calls <= start + ((long)stages * maxSteps), $"{solution.Stats.Calls} calls > {start} + {stages}·{maxSteps}");
+                for (var row = 0; row < c.Rows; row++)
+                {
+                    var attempts = r.Accepted[row] + r.Rejected[row];
+                    Assert.True(attempts <= maxSteps, $"row {row}: {attempts} steps > MaxSteps = {maxSteps}");
+                    Assert.True(r.Status[row] != SolverStatus.ReachedMaxSteps || attempts == maxSteps, $"row {row}: ReachedMaxSteps after {attempts} of {maxSteps} steps");
+                    Assert.True(r.Evaluations[row] <= start + ((long)stages * maxSteps), $"row {row}: {r.Evaluations[row]} evaluations > {start} + {stages}·{maxSteps}");
+                    if (compact)
+                    {
+                        Assert.True(r.Evaluations[row] <= start + (stages * attempts), $"row {row}: {r.Evaluations[row]} evaluations > {start} + {stages}·{attempts} attempts");
+                        Assert.True(r.Evaluations[row] >= start + ((stages - 1) * attempts), $"row {row}: {r.Evaluations[row]} evaluations < {start} + {stages - 1}·{attempts} attempts");
+                    }
+                }
+            },
+            seed: Seed,
+            iter: Iterations,
+            threads: Threads,
+            print: static p => $"{p.Item1}; MaxSteps {p.Item2}; Always {p.Item3}");
+
+    // Issue 12 point 6: under masking, a finished row that stays in the work set is still counted.
+    [Fact(Skip = "issue 12 point 6: lead fixing")]
+    public void Adaptive_MaskedRows_CountOnlyTheirOwnWork() =>
+        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 8).Where(Resolvable).Sample(
+            static c =>
+            {
+                using var solution = c.Solve(c.Options() with { Compaction = CompactionMode.Never });
+                var r = RowResults.Of(solution, c.Width);
+                var stages = Schemes.Get(c.Scheme).Stages;
+                var start = 1 + (c.InitialStep is null ? 1 : 0);
+                for (var row = 0; row < c.Rows; row++)
+                {
+                    var attempts = r.Accepted[row] + r.Rejected[row];
+                    Assert.True(r.Evaluations[row] <= start + (stages * attempts), $"row {row}: {r.Evaluations[row]} evaluations for {attempts} attempts of {stages} stages");
+                }
+            },
+            seed: Seed,
+            iter: Math.Max(1, Iterations / 2),
+            threads: Threads,
+            print: static c => c.ToString());
+
+    // Local error control bounds each step's error by the tolerance scale, so the global error of a row is bounded by
+    // the sum over its steps (errors of a decaying problem shrink, those of the growing backward decay and of the
+    // oscillator carry over): error ≤ factor · (atol + rtol·max|y|) · accepted steps. The factors are about 3× the
+    // largest ratio measured over 2 × 1,200 random cases (seeds 0N0XIzNsQ0O2 and evjTdwGHO7T1; both dtypes, offsets
+    // up to ±1e3, forward and backward, rtol 1e-9…1e-3) with
+    //   NEURALODE_PROPERTY_SEED=… NEURALODE_PROPERTY_ITERATIONS=1200 dotnet test tests/Runtime.Tests -c Release --no-build \
+    //     --filter "FullyQualifiedName~SucceedAndMeetTolerance" --logger "console;verbosity=detailed"
+    // which prints the worst case per scheme. Measured at t1: CashKarp 5.5, BS32 2.1, RKF45 2.1, Tsit5 0.65,
+    // HeunEuler 0.23, Verner65 0.23, DOPRI5 0.21. At output times inside steps, the schemes without a continuous
+    // extension of their own use cubic Hermite interpolation, whose O(h⁴) error dominates the high-order schemes'
+    // step error at tight tolerances: Verner65 208 (float64, rtol 1e-9), CashKarp 21, RKF45 8.9, BS32 1.6; the
+    // schemes' own dense output: Tsit5 0.56, DOPRI5 0.27; HeunEuler 0.21.
+    private static double ToleranceFactor(string scheme, bool atOutputTime) => (scheme, atOutputTime) switch
+    {
+        ("CashKarp", false) => 17,
+        ("BS32" or "RKF45", false) => 7,
+        ("Tsit5", false) => 2,
+        ("DOPRI5" or "HeunEuler" or "Verner65", false) => 1,
+        ("Verner65", true) => 640,
+        ("CashKarp", true) => 64,
+        ("RKF45", true) => 27,
+        ("BS32", true) => 5,
+        ("Tsit5", true) => 2,
+        ("DOPRI5" or "HeunEuler", true) => 1,
+        _ => throw new ArgumentException($"No measured tolerance factor for {scheme}; measure it as described above.", nameof(scheme)),
+    };
+
+    private sealed class Worst
+    {
+        private readonly Dictionary<string, (double Ratio, string Where, int Count)> byKey = [];
+
+        public void Add(string key, double value, SolverCase c)
+        {
+            lock (this)
+            {
+                var (ratio, where, count) = byKey.GetValueOrDefault(key, (0.0, "none", 0));
+                byKey[key] = value > ratio ? (value, c.ToString(), count + 1) : (ratio, where, count + 1);
+            }
+        }
+
+        public override string ToString() => "largest error / ((atol + rtol·max|y|)·accepted steps):\n" + string.Join("\n", byKey.OrderBy(static p => p.Key).Select(static p => $"{p.Key}: {p.Value.Ratio:E3} over {p.Value.Count} values, for {p.Value.Where}"));
+    }
+}
