@@ -27,7 +27,7 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
 
     private static readonly string[] AllSchemes = [.. TestSchemes.BuiltIn.Select(static s => s.Name)];
 
-    // Offsets the float32 clock of today's solver resolves (issue 12 point 1 moves the clock to float64).
+    // Offsets where the float64 clock's spacing (at most 1.1e-13) is far below every span and tolerance.
     private static readonly double[] ModerateOffsets = [0.0, 0.5, -0.5, 10.0, -10.0, 1e3, -1e3];
 
     private static readonly double[] HugeOffsets = [1e5, -1e5, 1e7, -1e7, 1e9, -1e9];
@@ -71,26 +71,13 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
     private static double MinLogRtol(string scheme, ScalarType dtype) =>
         dtype == ScalarType.Float32 ? -5 : Schemes.Get(scheme).Order <= 2 ? -6 : -9;
 
-    // Whether a float32 clock (today's, for float32 states) resolves the span a million times over: a float32 clock
-    // drifts by up to half an ulp of t per step, which a coarser span turns into an error above rtol = 1e-5.
-    private static bool Resolvable(SolverCase c)
-    {
-        if (c.Dtype == ScalarType.Float64)
-        {
-            return true;
-        }
-
-        var end = (float)Math.Max(Math.Abs(c.T0), Math.Abs(c.T1));
-        return Math.Abs(c.T1 - c.T0) >= 1e6 * (MathF.BitIncrement(end) - end);
-    }
-
     [Fact]
-    public void Adaptive_ResolvableSpans_SucceedAndMeetTolerance()
+    public void Adaptive_ModerateOffsets_SucceedAndMeetTolerance()
     {
         var worst = new Worst();
         try
         {
-            AdaptiveCases(ModerateOffsets).Where(Resolvable).Sample(c => CheckToleranceMet(c, worst, requireSuccess: true), seed: Seed, iter: Iterations, threads: Threads, print: static c => c.ToString());
+            AdaptiveCases(ModerateOffsets).Sample(c => CheckToleranceMet(c, worst, requireSuccess: true), seed: Seed, iter: Iterations, threads: Threads, print: static c => c.ToString());
         }
         finally
         {
@@ -103,25 +90,25 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
     // from 33 rows on (DOPRI5 float32 oscillator, rtol 1e-6: 31 of 33 rows; issue 12 point 4).
     [Fact]
     public void Adaptive_GivenInitialStep_EachRowIsBitIdenticalToThatRowSolvedAlone_UnderEveryCompactionMode() =>
-        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 48, givenInitialStep: 1).Where(Resolvable)
+        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 48, givenInitialStep: 1)
             .Sample(CheckRowsIndependent, seed: Seed, iter: Math.Max(1, Iterations / 4), threads: Threads, print: static c => c.ToString());
 
-    [Fact(Skip = "issue 12 point 4: lead fixing")]
+    [Fact]
     public void Adaptive_AutomaticInitialStep_EachRowIsBitIdenticalToThatRowSolvedAlone_UnderEveryCompactionMode() =>
-        AdaptiveCases(ModerateOffsets, minRows: 33, maxRows: 48, givenInitialStep: 0).Where(Resolvable)
+        AdaptiveCases(ModerateOffsets, minRows: 33, maxRows: 48, givenInitialStep: 0)
             .Sample(CheckRowsIndependent, seed: Seed, iter: Math.Max(1, Iterations / 4), threads: Threads, print: static c => c.ToString());
 
     private static void CheckRowsIndependent(SolverCase c)
     {
         using var batch = c.Solve();
-        var reference = RowResults.Of(batch, c.Width);
+        var reference = SolvedRows.Of(batch, c.Width);
         foreach (var mode in Enum.GetValues<CompactionMode>().Where(m => m != c.Compaction))
         {
             using var other = c.Solve(c.Options() with { Compaction = mode });
-            var results = RowResults.Of(other, c.Width);
+            var results = SolvedRows.Of(other, c.Width);
             for (var row = 0; row < c.Rows; row++)
             {
-                RowResults.AssertSame(reference, row, results, row, $"{c.Compaction} vs {mode}");
+                SolvedRows.AssertSame(reference, row, results, row, $"{c.Compaction} vs {mode}");
             }
         }
 
@@ -129,7 +116,7 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
         foreach (var row in Enumerable.Range(0, 6).Select(k => k * (c.Rows - 1) / 5).Distinct())
         {
             using var alone = c.Row(row).Solve();
-            RowResults.AssertSame(reference, row, RowResults.Of(alone, c.Width), 0, "batch vs alone");
+            SolvedRows.AssertSame(reference, row, SolvedRows.Of(alone, c.Width), 0, "batch vs alone");
         }
     }
 
@@ -161,7 +148,7 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
                 continue;
             }
 
-            Assert.True(t[row] == SolverCase.Round(c.T1, c.Dtype) || t[row] == c.T1, $"row {row}: Success at t = {t[row]:R}, not t1 = {c.T1:R}");
+            Assert.True(t[row] == c.T1, $"row {row}: Success at t = {t[row]:R}, not t1 = {c.T1:R}");
             var magnitude = c.MaxMagnitude(row);
             var scale = (c.Atol + (c.Rtol * magnitude)) * Math.Max(1, steps[row]);
 
@@ -193,7 +180,11 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
         }
     }
 
-    [Fact(Skip = "issue 12 point 1: lead fixing")]
+    // Found by this test once the float64 clock landed: the state steps by the planned dt while the clock advances by
+    // t + dt rounded to float64, so at |t| = 1e9 (spacing 1.2e-7) each step drifts by up to half a spacing. DOPRI5,
+    // float64, y' = −y over [1e9, 1e9 + 1e-3], rtol 1e-10, InitialStep 1e-6: relative error 1.6e-8 as Success
+    // (Verner65 float32 relaxation over [−1e9, −1e9 − 1e-3], rtol 1e-5: error 171 for a bound of 127).
+    [Fact(Skip = "found here: the state's dt and the clock's rounded t + dt differ at huge offsets (BatchSolver); reported to the lead")]
     public void Adaptive_HugeOffsets_SucceedOnlyWithinTolerance()
     {
         var worst = new Worst();
@@ -216,24 +207,24 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
 
     [Fact]
     public void Adaptive_FinishedRows_NeverChange_WhateverMaxSteps() =>
-        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 8).Where(Resolvable).Select(Gen.Double[0, 1]).Sample(
+        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 8).Select(Gen.Double[0, 1]).Sample(
             static (c, fraction) =>
             {
                 using var full = c.Solve();
-                var reference = RowResults.Of(full, c.Width);
+                var reference = SolvedRows.Of(full, c.Width);
                 var attempts = reference.Accepted.Zip(reference.Rejected, static (a, r) => a + r).ToArray();
 
                 // A step limit somewhere between 1 and the most steps any row needed.
                 var limit = 1 + (int)(fraction * (attempts.Max() - 1));
                 using var limited = c.Solve(c.Options() with { MaxSteps = limit });
-                var results = RowResults.Of(limited, c.Width);
+                var results = SolvedRows.Of(limited, c.Width);
                 for (var row = 0; row < c.Rows; row++)
                 {
                     if (attempts[row] <= limit)
                     {
                         // The row finished within the limit: nothing that happened afterwards (other rows still
                         // stepping, compaction at another moment) changed it.
-                        RowResults.AssertSame(reference, row, results, row, $"MaxSteps {c.MaxSteps} vs {limit}");
+                        SolvedRows.AssertSame(reference, row, results, row, $"MaxSteps {c.MaxSteps} vs {limit}");
                         continue;
                     }
 
@@ -250,13 +241,13 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
 
     [Fact]
     public void Adaptive_Work_IsBoundedByMaxSteps() =>
-        AdaptiveCases(ModerateOffsets, maxRows: 8).Where(Resolvable).Select(Gen.Int[1, 40], Gen.Bool).Sample(
+        AdaptiveCases(ModerateOffsets, maxRows: 8).Select(Gen.Int[1, 40], Gen.Bool).Sample(
             static (c, maxSteps, compact) =>
             {
                 // Always-compaction evaluates running rows only, so a row's evaluations are its own work.
                 var options = c.Options() with { MaxSteps = maxSteps, Compaction = compact ? CompactionMode.Always : c.Compaction };
                 using var solution = c.Solve(options);
-                var r = RowResults.Of(solution, c.Width);
+                var r = SolvedRows.Of(solution, c.Width);
                 var scheme = Schemes.Get(c.Scheme);
                 var stages = scheme.Stages;
 
@@ -283,13 +274,13 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
             print: static p => $"{p.Item1}; MaxSteps {p.Item2}; Always {p.Item3}");
 
     // Issue 12 point 6: under masking, a finished row that stays in the work set is still counted.
-    [Fact(Skip = "issue 12 point 6: lead fixing")]
+    [Fact]
     public void Adaptive_MaskedRows_CountOnlyTheirOwnWork() =>
-        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 8).Where(Resolvable).Sample(
+        AdaptiveCases(ModerateOffsets, minRows: 2, maxRows: 8).Sample(
             static c =>
             {
                 using var solution = c.Solve(c.Options() with { Compaction = CompactionMode.Never });
-                var r = RowResults.Of(solution, c.Width);
+                var r = SolvedRows.Of(solution, c.Width);
                 var stages = Schemes.Get(c.Scheme).Stages;
                 var start = 1 + (c.InitialStep is null ? 1 : 0);
                 for (var row = 0; row < c.Rows; row++)
@@ -330,7 +321,6 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
             Rates = [.. rates.Select(r => SolverCase.Round(r, dtype))],
             Y0 = [.. Enumerable.Range(0, rows).Select(r => y0.Skip(r * width).Take(width).Select(v => SolverCase.Round(v, dtype)).ToArray())],
         }
-        where Resolvable(c)
         select (c, steps, byDt ? span / (steps - 1 + last) : (double?)null);
 
     // A Runge–Kutta step of y' = −λy multiplies y by the scheme's stability polynomial R(z), z = −λh:
@@ -372,7 +362,7 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
                     var scheme = Schemes.Get(c.Scheme);
                     var options = dt is double h ? SolverOptions.FixedDt(h) : SolverOptions.FixedSteps(steps);
                     using var solution = c.Solve(options);
-                    var r = RowResults.Of(solution, c.Width);
+                    var r = SolvedRows.Of(solution, c.Width);
 
                     // The grid the solver must use: N equal steps, or N − 1 steps of dt and a shorter last one.
                     var span = c.T1 - c.T0;
@@ -384,7 +374,7 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
                         Assert.Equal(steps, r.Accepted[row]);
                         Assert.Equal(0, r.Rejected[row]);
                         Assert.Equal(evaluations, r.Evaluations[row]);
-                        Assert.True(r.T[row] == SolverCase.Round(c.T1, c.Dtype), $"row {row} ended at {r.T[row]:R}, not t1 = {c.T1:R}");
+                        Assert.True(r.T[row] == c.T1, $"row {row} ended at {r.T[row]:R}, not t1 = {c.T1:R}");
                         var factor = 1.0;
                         var bound = 1.0;
                         for (var k = 0; k < steps; k++)

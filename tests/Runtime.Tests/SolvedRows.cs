@@ -4,9 +4,9 @@ using static TorchSharp.torch;
 namespace NeuralOde.Tests;
 
 /// <summary>A solution's per-row results copied to the CPU as float64 (exact for float32 too), for bit-for-bit comparisons.</summary>
-internal sealed record RowResults(double[] Y, double[] T, SolverStatus[] Status, long[] Accepted, long[] Rejected, long[] Evaluations, int Width)
+internal sealed record SolvedRows(double[] Y, double[] T, SolverStatus[] Status, long[] Accepted, long[] Rejected, long[] Evaluations, int Width)
 {
-    public static RowResults Of(OdeSolution solution, int width)
+    public static SolvedRows Of(OdeSolution solution, int width)
     {
         using var scope = NewDisposeScope();
         return new(
@@ -23,7 +23,7 @@ internal sealed record RowResults(double[] Y, double[] T, SolverStatus[] Status,
 
     /// <summary>Asserts that row <paramref name="a"/> of <paramref name="left"/> and row <paramref name="b"/> of
     /// <paramref name="right"/> have the same state and time to the last bit, the same status and the same steps.</summary>
-    public static void AssertSame(RowResults left, int a, RowResults right, int b, string what)
+    public static void AssertSame(SolvedRows left, int a, SolvedRows right, int b, string what)
     {
         Assert.True(left.Status[a] == right.Status[b], $"{what}: row {a} status {left.Status[a]} vs {right.Status[b]}");
         Assert.True(left.Accepted[a] == right.Accepted[b] && left.Rejected[a] == right.Rejected[b], $"{what}: row {a} steps {left.Accepted[a]}+{left.Rejected[a]} vs {right.Accepted[b]}+{right.Rejected[b]}");
