@@ -106,6 +106,24 @@ internal sealed record SolverCase
         return Ode.Solve(Schemes.Get(Scheme), Dynamics(rates), y0, T0, T1, options ?? Options());
     }
 
+    /// <summary>Solves the case with per-row spans <c>[B]</c> (<see cref="T0"/> and <see cref="T1"/> unused).</summary>
+    public OdeSolution Solve(double[] t0Rows, double[] t1Rows, SolverOptions? options = null)
+    {
+        using var rates = RateTensor();
+        using var y0 = InitialState();
+        using var t0 = tensor(t0Rows, dtype: ScalarType.Float64);
+        using var t1 = tensor(t1Rows, dtype: ScalarType.Float64);
+        return Ode.Solve(Schemes.Get(Scheme), Dynamics(rates), y0, t0, t1, options ?? Options());
+    }
+
+    /// <summary>Solves the case on a time grid <c>[T]</c> or <c>[B, T]</c> (<see cref="T0"/> and <see cref="T1"/> unused).</summary>
+    public OdeSolution Solve(Tensor ts, SolverOptions? options = null)
+    {
+        using var rates = RateTensor();
+        using var y0 = InitialState();
+        return Ode.Solve(Schemes.Get(Scheme), Dynamics(rates), y0, ts, options ?? Options());
+    }
+
     /// <summary>The exact state of <paramref name="row"/> at time <paramref name="t"/>.</summary>
     public double[] Exact(int row, double t)
     {
