@@ -204,11 +204,6 @@ internal sealed class BatchSolver : IDisposable
         {
             var start = new InitialStepInput(work.Y, work.K1, work.T, work.T0, work.T1, work.Direction, work.Rtol, work.Atol, running);
             work.Dt = controller.InitialStep(options.InitialStep, start, (time, state) => Evaluate(InStateDtype(time), state));
-            using (no_grad())
-            {
-                var stuck = StepController.ClockStuck(work.T, work.Dt.abs(), work.T1.sub(work.T).abs()).logical_and_(work.Status.eq(RunningCode));
-                work.Status = work.Status.masked_fill(stuck, ReachedDtMinCode);
-            }
         }
 
         work.Evaluations = work.Evaluations.add(running.to_type(ScalarType.Int64).mul_(callsThisIteration));
@@ -271,10 +266,12 @@ internal sealed class BatchSolver : IDisposable
         {
             if (fixedPlan is null)
             {
+                // The step is the clock's own increment: t + dt rounds in float64, so the state is integrated over
+                // exactly the distance the clock moves (which matters where |t| is large and dt small).
                 var remaining = work.T1.sub(t);
                 last = work.Dt.abs().ge(remaining.abs());
-                dta = where(last, remaining, work.Dt);
-                tEnd = where(last, work.T1, t.add(dta));
+                tEnd = where(last, work.T1, t.add(work.Dt));
+                dta = tEnd.sub(t);
             }
             else
             {

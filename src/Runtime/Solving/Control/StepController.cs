@@ -108,7 +108,7 @@ internal sealed class StepController
         var safeSpan = span.masked_fill(span.eq(0), 1.0);
         if (given is double h)
         {
-            return safeSpan.clamp_max(h).mul_(start.Direction);
+            return MovingTheClock(full_like(safeSpan, h).clamp_min_(dtMin).clamp_max_(dtMax).minimum(safeSpan), start, safeSpan).mul_(start.Direction);
         }
 
         var dtype = start.Y.dtype;
@@ -137,7 +137,7 @@ internal sealed class StepController
                 h0.mul(1e-3).clamp_min_(1e-6),
                 RowwisePow(dMax.reciprocal().mul_(0.01), 1.0 / (order + 1)));
             h1 = h1.masked_fill_(h1.isfinite().logical_not().logical_or_(h1.le(0)), 1e-6);
-            var first = h0.mul(100).minimum(h1).clamp_min_(dtMin).clamp_max_(dtMax).minimum(safeSpan);
+            var first = MovingTheClock(h0.mul(100).minimum(h1).clamp_min_(dtMin).clamp_max_(dtMax).minimum(safeSpan), start, safeSpan);
             if (shared)
             {
                 // One size for the batch: the smallest of the running rows'.
@@ -200,6 +200,12 @@ internal sealed class StepController
         var nextPrev1 = where(step.Accept, safeNorm, step.Prev1);
         return new StepDecision(magnitude.mul_(step.Direction), nextPrev1, nextPrev2, stuckFinite, failing);
     }
+
+    // A first step is at least twice the clock's resolution at t0 (and at most the span): an estimate below it
+    // (a state near zero with a large slope, far from t = 0) would end the row before its first step. If that step
+    // fails, the controller ends the row as usual.
+    private static Tensor MovingTheClock(Tensor magnitude, InitialStepInput start, Tensor span) =>
+        magnitude.maximum(start.T.abs().mul(2 * ClockSpacing)).minimum(span);
 
     /// <summary>Rows whose step <paramref name="magnitude"/> from time <paramref name="t"/> is too small to move the
     /// float64 clock there and does not reach the row's end.</summary>
