@@ -284,6 +284,19 @@ public sealed partial class ButcherTableauGenerator
                     public override bool HasDenseOutput => {{(spec.BTheta is null ? "false" : "true")}};
 
                     """);
+                if (spec.DenseOrder is { } denseOrder)
+                {
+                    writer.WriteLine("/// <inheritdoc/>");
+                    writer.WriteLine($"public override int? DenseOrder => {denseOrder.ToString(CultureInfo.InvariantCulture)};");
+                    writer.WriteLine();
+                }
+
+                if (spec.DenseOutputUsesEndSlope)
+                {
+                    writer.WriteLine("/// <inheritdoc/>");
+                    writer.WriteLine("public override bool InterpolationUsesEndSlope => true;");
+                    writer.WriteLine();
+                }
             }
 
             // ---- Metadata -----------------------------------------------------------------------------------
@@ -507,6 +520,11 @@ public sealed partial class ButcherTableauGenerator
                     lines.Add($"var {Power(k)} = {Power(k - 1)}.mul(th);");
                 }
 
+                if (spec.DenseOutputUsesEndSlope)
+                {
+                    lines.Add($"var h = {KnownTypeNames.StepKernels}.PerRow(dt, y);");
+                }
+
                 lines.Add(string.Empty);
                 lines.Add("// bᵢ(θ) per row, for each stage with a nonzero polynomial.");
                 var stages = new List<int>();
@@ -518,7 +536,11 @@ public sealed partial class ButcherTableauGenerator
                         continue;
                     }
 
-                    lines.Add($"var b{i + 1} = {Polynomial(terms)};");
+                    // The end slope's weight takes the step h per row, so that the product below is h·f(t + h, y₁).
+                    var isEndSlope = i == _stages;
+                    var polynomial = Polynomial(terms);
+                    var scale = !isEndSlope ? string.Empty : polynomial.Contains('.') ? ".mul_(h)" : ".mul(h)";
+                    lines.Add($"var b{i + 1} = {polynomial}{scale};");
                     stages.Add(i);
                 }
 
@@ -529,7 +551,8 @@ public sealed partial class ButcherTableauGenerator
                 {
                     var call = n == 0 ? "addcmul" : "addcmul_";
                     var end = n == stages.Count - 1 ? ";" : string.Empty;
-                    lines.Add($"{Indent}.{call}(step.ScaledStages[{stages[n]}], b{stages[n] + 1}, {Use("One")}){end}");
+                    var stage = stages[n] == _stages ? "endSlope" : $"step.ScaledStages[{stages[n]}]";
+                    lines.Add($"{Indent}.{call}({stage}, b{stages[n] + 1}, {Use("One")}){end}");
                 }
 
                 lines.Add("return result.MoveToOuterDisposeScope();");
@@ -555,11 +578,14 @@ public sealed partial class ButcherTableauGenerator
 
             private void WriteInterpolate(List<string> body)
             {
+                var endSlope = spec.DenseOutputUsesEndSlope
+                    ? $"\n{Indent}{KnownTypeNames.Tensor} dt,\n{Indent}{KnownTypeNames.Tensor} endSlope,"
+                    : string.Empty;
                 writer.WriteLine($$"""
                     /// <inheritdoc/>
                     public override {{KnownTypeNames.Tensor}} Interpolate(
                         {{KnownTypeNames.Tensor}} y,
-                        {{KnownTypeNames.RungeKuttaStep}} step,
+                        {{KnownTypeNames.RungeKuttaStep}} step,{{endSlope}}
                         {{KnownTypeNames.Tensor}} theta)
                     """);
                 WriteBody(body);

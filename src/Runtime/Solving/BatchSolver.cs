@@ -396,7 +396,7 @@ internal sealed class BatchSolver : IDisposable
             var slopeEnd = k1New;
             WriteOutputs(t, tEnd, accept, yEnd, theta =>
                 scheme.HasDenseOutput
-                    ? scheme.Interpolate(yStart, stepRef, theta)
+                    ? scheme.Interpolate(yStart, stepRef, dta, slopeEnd, theta)
                     : Hermite.Interpolate(yStart, yEnd, slopeStart, slopeEnd, dta, theta));
         }
 
