@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class BogackiShampine32
     {
-        /// <summary>Gets the generated BS32 scheme (4 stages, order 3, embedded order 2, first same as last).</summary>
+        /// <summary>Gets the generated BS32 scheme (4 stages, order 3, embedded order 2, first same as last, dense output).</summary>
         public static global::NeuralOde.Tableaux.BogackiShampine32.Method Scheme => global::NeuralOde.Tableaux.BogackiShampine32.Method.Instance;
 
-        /// <summary>The BS32 scheme compiled from <see cref="global::NeuralOde.Tableaux.BogackiShampine32"/>: 4 stages, order 3, embedded order 2, first same as last.</summary>
+        /// <summary>The BS32 scheme compiled from <see cref="global::NeuralOde.Tableaux.BogackiShampine32"/>: 4 stages, order 3, embedded order 2, first same as last, dense output.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.BogackiShampine32.Method>
         {
@@ -42,6 +42,17 @@ namespace NeuralOde.Tableaux
             private const double E3 = 0.1111111111111111; // 1/9
             private const double E4 = -0.125; // -1/8
 
+            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
+            private const double D1_1 = 1; // 1
+            private const double D1_2 = -1.3333333333333333; // -4/3
+            private const double D1_3 = 0.5555555555555556; // 5/9
+            private const double D2_2 = 1; // 1
+            private const double D2_3 = -0.6666666666666666; // -2/3
+            private const double D3_2 = 1.3333333333333333; // 4/3
+            private const double D3_3 = -0.8888888888888888; // -8/9
+            private const double D4_2 = -1; // -1
+            private const double D4_3 = 1; // 1
+
             private Method()
             {
             }
@@ -65,7 +76,10 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => true;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
+
+            /// <inheritdoc/>
+            public override int? DenseOrder => 3;
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
@@ -79,7 +93,13 @@ namespace NeuralOde.Tableaux
                 ],
                 b: [new(B1, "2/9"), new(B2, "1/3"), new(B3, "4/9"), new(0, "0")],
                 bHat: [new(BHat1, "7/24"), new(BHat2, "1/4"), new(BHat3, "1/3"), new(BHat4, "1/8")],
-                bTheta: null);
+                bTheta:
+                [
+                    [new(D1_1, "1"), new(D1_2, "-4/3"), new(D1_3, "5/9")],
+                    [new(0, "0"), new(D2_2, "1"), new(D2_3, "-2/3")],
+                    [new(0, "0"), new(D3_2, "4/3"), new(D3_3, "-8/9")],
+                    [new(0, "0"), new(D4_2, "-1"), new(D4_3, "1")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -110,6 +130,31 @@ namespace NeuralOde.Tableaux
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
             }
 
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor theta)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3);
+                var b2 = th2.add(th3, S.D2_3);
+                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3);
+                var b4 = th2.neg().add_(th3, S.D4_3);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[1], b2, S.One)
+                    .addcmul_(step.ScaledStages[2], b3, S.One)
+                    .addcmul_(step.ScaledStages[3], b4, S.One);
+                return result.MoveToOuterDisposeScope();
+            }
+
             // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
             // assembly loads and registers the scheme, which must not need libtorch).
             private static class S
@@ -126,6 +171,13 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
                 internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
                 internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
+                internal static readonly global::TorchSharp.Scalar D2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_3);
+                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
+                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
+                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

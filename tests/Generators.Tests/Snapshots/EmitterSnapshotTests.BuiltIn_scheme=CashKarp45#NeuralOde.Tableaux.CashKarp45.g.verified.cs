@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class CashKarp45
     {
-        /// <summary>Gets the generated CashKarp scheme (6 stages, order 5, embedded order 4).</summary>
+        /// <summary>Gets the generated CashKarp scheme (6 stages, order 5, embedded order 4, dense output).</summary>
         public static global::NeuralOde.Tableaux.CashKarp45.Method Scheme => global::NeuralOde.Tableaux.CashKarp45.Method.Instance;
 
-        /// <summary>The CashKarp scheme compiled from <see cref="global::NeuralOde.Tableaux.CashKarp45"/>: 6 stages, order 5, embedded order 4.</summary>
+        /// <summary>The CashKarp scheme compiled from <see cref="global::NeuralOde.Tableaux.CashKarp45"/>: 6 stages, order 5, embedded order 4, dense output.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.CashKarp45.Method>
         {
@@ -57,6 +57,32 @@ namespace NeuralOde.Tableaux
             private const double E5 = -0.019321986607142856; // -277/14336
             private const double E6 = 0.03910220214568041; // 277/7084
 
+            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
+            private const double D1_1 = 1; // 1
+            private const double D1_2 = -2.619047619047619; // -55/21
+            private const double D1_3 = 2.7883597883597884; // 527/189
+            private const double D1_4 = -1.2301587301587302; // -155/126
+            private const double D1_5 = 0.15873015873015872; // 10/63
+            private const double D3_2 = 3.1055900621118013; // 500/161
+            private const double D3_3 = -5.291005291005291; // -1000/189
+            private const double D3_4 = 3.2781228433402347; // 4750/1449
+            private const double D3_5 = -0.6901311249137336; // -1000/1449
+            private const double D4_2 = 0.946969696969697; // 125/132
+            private const double D4_3 = 0.21043771043771045; // 125/594
+            private const double D4_4 = -2.20959595959596; // -875/396
+            private const double D4_5 = 1.2626262626262625; // 125/99
+            private const double D5_2 = 0.5357142857142857; // 15/28
+            private const double D5_3 = -0.35714285714285715; // -5/14
+            private const double D5_4 = -0.8928571428571429; // -25/28
+            private const double D5_5 = 0.7142857142857143; // 5/7
+            private const double D6_2 = -3.469226425748165; // -6144/1771
+            private const double D6_3 = 6.64935064935065; // 512/77
+            private const double D6_4 = -1.445511010728402; // -2560/1771
+            private const double D6_5 = -1.445511010728402; // -2560/1771
+            private const double D7_2 = 1.5; // 3/2
+            private const double D7_3 = -4; // -4
+            private const double D7_4 = 2.5; // 5/2
+
             private Method()
             {
             }
@@ -80,7 +106,13 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
+
+            /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override bool InterpolationUsesEndSlope => true;
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
@@ -96,7 +128,16 @@ namespace NeuralOde.Tableaux
                 ],
                 b: [new(B1, "37/378"), new(0, "0"), new(B3, "250/621"), new(B4, "125/594"), new(0, "0"), new(B6, "512/1771")],
                 bHat: [new(BHat1, "2825/27648"), new(0, "0"), new(BHat3, "18575/48384"), new(BHat4, "13525/55296"), new(BHat5, "277/14336"), new(BHat6, "1/4")],
-                bTheta: null);
+                bTheta:
+                [
+                    [new(D1_1, "1"), new(D1_2, "-55/21"), new(D1_3, "527/189"), new(D1_4, "-155/126"), new(D1_5, "10/63")],
+                    [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
+                    [new(0, "0"), new(D3_2, "500/161"), new(D3_3, "-1000/189"), new(D3_4, "4750/1449"), new(D3_5, "-1000/1449")],
+                    [new(0, "0"), new(D4_2, "125/132"), new(D4_3, "125/594"), new(D4_4, "-875/396"), new(D4_5, "125/99")],
+                    [new(0, "0"), new(D5_2, "15/28"), new(D5_3, "-5/14"), new(D5_4, "-25/28"), new(D5_5, "5/7")],
+                    [new(0, "0"), new(D6_2, "-6144/1771"), new(D6_3, "512/77"), new(D6_4, "-2560/1771"), new(D6_5, "-2560/1771")],
+                    [new(0, "0"), new(D7_2, "3/2"), new(D7_3, "-4"), new(D7_4, "5/2"), new(0, "0")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -134,6 +175,40 @@ namespace NeuralOde.Tableaux
                     ]);
             }
 
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor endSlope,
+                global::TorchSharp.torch.Tensor theta)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+                var th4 = th3.mul(th);
+                var th5 = th4.mul(th);
+                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4).add_(th5, S.D1_5);
+                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4).add_(th5, S.D3_5);
+                var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4).add_(th5, S.D4_5);
+                var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4).add_(th5, S.D5_5);
+                var b6 = th2.mul(S.D6_2).add_(th3, S.D6_3).add_(th4, S.D6_4).add_(th5, S.D6_5);
+                var b7 = th2.mul(S.D7_2).add_(th3, S.D7_3).add_(th4, S.D7_4).mul_(h);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[2], b3, S.One)
+                    .addcmul_(step.ScaledStages[3], b4, S.One)
+                    .addcmul_(step.ScaledStages[4], b5, S.One)
+                    .addcmul_(step.ScaledStages[5], b6, S.One)
+                    .addcmul_(endSlope, b7, S.One);
+                return result.MoveToOuterDisposeScope();
+            }
+
             // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
             // assembly loads and registers the scheme, which must not need libtorch).
             private static class S
@@ -167,6 +242,30 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
                 internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
                 internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
+                internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);
+                internal static readonly global::TorchSharp.Scalar D1_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_5);
+                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
+                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
+                internal static readonly global::TorchSharp.Scalar D3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_4);
+                internal static readonly global::TorchSharp.Scalar D3_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_5);
+                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
+                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
+                internal static readonly global::TorchSharp.Scalar D4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_4);
+                internal static readonly global::TorchSharp.Scalar D4_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_5);
+                internal static readonly global::TorchSharp.Scalar D5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_2);
+                internal static readonly global::TorchSharp.Scalar D5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_3);
+                internal static readonly global::TorchSharp.Scalar D5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_4);
+                internal static readonly global::TorchSharp.Scalar D5_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_5);
+                internal static readonly global::TorchSharp.Scalar D6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_2);
+                internal static readonly global::TorchSharp.Scalar D6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_3);
+                internal static readonly global::TorchSharp.Scalar D6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_4);
+                internal static readonly global::TorchSharp.Scalar D6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_5);
+                internal static readonly global::TorchSharp.Scalar D7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_2);
+                internal static readonly global::TorchSharp.Scalar D7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_3);
+                internal static readonly global::TorchSharp.Scalar D7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_4);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

@@ -119,6 +119,9 @@ namespace NeuralOde.Tableaux
             public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
                 c: [new(0, "0"), new(C2, "1/5"), new(C3, "3/10"), new(C4, "4/5"), new(C5, "8/9"), new(C6, "1"), new(C7, "1")],
                 a:

@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class Fehlberg45
     {
-        /// <summary>Gets the generated RKF45 scheme (6 stages, order 4, embedded order 5).</summary>
+        /// <summary>Gets the generated RKF45 scheme (6 stages, order 4, embedded order 5, dense output).</summary>
         public static global::NeuralOde.Tableaux.Fehlberg45.Method Scheme => global::NeuralOde.Tableaux.Fehlberg45.Method.Instance;
 
-        /// <summary>The RKF45 scheme compiled from <see cref="global::NeuralOde.Tableaux.Fehlberg45"/>: 6 stages, order 4, embedded order 5.</summary>
+        /// <summary>The RKF45 scheme compiled from <see cref="global::NeuralOde.Tableaux.Fehlberg45"/>: 6 stages, order 4, embedded order 5, dense output.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Fehlberg45.Method>
         {
@@ -57,6 +57,27 @@ namespace NeuralOde.Tableaux
             private const double E5 = -0.02; // -1/50
             private const double E6 = -0.03636363636363636; // -2/55
 
+            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
+            private const double D1_1 = 1; // 1
+            private const double D1_2 = -2.5096587042330203; // -1475077/587760
+            private const double D1_3 = 2.4822803714290034; // 6565433/2644920
+            private const double D1_4 = -0.8568809264552425; // -1510921/1763280
+            private const double D3_2 = 5.044461541767854; // 5868096/1163275
+            private const double D3_3 = -7.893211582561048; // -247913344/31408425
+            private const double D3_4 = 3.3976779160368595; // 35571904/10469475
+            private const double D4_2 = -3.4024553116430036; // -417963871/122841840
+            private const double D4_3 = 8.946236159348386; // 4945374499/552788280
+            private const double D4_4 = -5.008449463689788; // -1845741443/368525520
+            private const double D5_2 = 1.130457329522254; // 276849/244900
+            private const double D5_3 = -3.0609146590445078; // -374809/122450
+            private const double D5_4 = 1.730457329522254; // 423789/244900
+            private const double D6_2 = -1.7628048554140836; // -237441/134695
+            private const double D6_3 = 3.525609710828167; // 474882/134695
+            private const double D6_4 = -1.7628048554140836; // -237441/134695
+            private const double D7_2 = 1.5; // 3/2
+            private const double D7_3 = -4; // -4
+            private const double D7_4 = 2.5; // 5/2
+
             private Method()
             {
             }
@@ -80,7 +101,13 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
+
+            /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override bool InterpolationUsesEndSlope => true;
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
@@ -96,7 +123,16 @@ namespace NeuralOde.Tableaux
                 ],
                 b: [new(B1, "25/216"), new(0, "0"), new(B3, "1408/2565"), new(B4, "2197/4104"), new(B5, "-1/5"), new(0, "0")],
                 bHat: [new(BHat1, "16/135"), new(0, "0"), new(BHat3, "6656/12825"), new(BHat4, "28561/56430"), new(BHat5, "-9/50"), new(BHat6, "2/55")],
-                bTheta: null);
+                bTheta:
+                [
+                    [new(D1_1, "1"), new(D1_2, "-1475077/587760"), new(D1_3, "6565433/2644920"), new(D1_4, "-1510921/1763280")],
+                    [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
+                    [new(0, "0"), new(D3_2, "5868096/1163275"), new(D3_3, "-247913344/31408425"), new(D3_4, "35571904/10469475")],
+                    [new(0, "0"), new(D4_2, "-417963871/122841840"), new(D4_3, "4945374499/552788280"), new(D4_4, "-1845741443/368525520")],
+                    [new(0, "0"), new(D5_2, "276849/244900"), new(D5_3, "-374809/122450"), new(D5_4, "423789/244900")],
+                    [new(0, "0"), new(D6_2, "-237441/134695"), new(D6_3, "474882/134695"), new(D6_4, "-237441/134695")],
+                    [new(0, "0"), new(D7_2, "3/2"), new(D7_3, "-4"), new(D7_4, "5/2")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -134,6 +170,39 @@ namespace NeuralOde.Tableaux
                     ]);
             }
 
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor endSlope,
+                global::TorchSharp.torch.Tensor theta)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+                var th4 = th3.mul(th);
+                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4);
+                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4);
+                var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4);
+                var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4);
+                var b6 = th2.mul(S.D6_2).add_(th3, S.D6_3).add_(th4, S.D6_4);
+                var b7 = th2.mul(S.D7_2).add_(th3, S.D7_3).add_(th4, S.D7_4).mul_(h);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[2], b3, S.One)
+                    .addcmul_(step.ScaledStages[3], b4, S.One)
+                    .addcmul_(step.ScaledStages[4], b5, S.One)
+                    .addcmul_(step.ScaledStages[5], b6, S.One)
+                    .addcmul_(endSlope, b7, S.One);
+                return result.MoveToOuterDisposeScope();
+            }
+
             // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
             // assembly loads and registers the scheme, which must not need libtorch).
             private static class S
@@ -167,6 +236,25 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
                 internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
                 internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
+                internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);
+                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
+                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
+                internal static readonly global::TorchSharp.Scalar D3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_4);
+                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
+                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
+                internal static readonly global::TorchSharp.Scalar D4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_4);
+                internal static readonly global::TorchSharp.Scalar D5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_2);
+                internal static readonly global::TorchSharp.Scalar D5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_3);
+                internal static readonly global::TorchSharp.Scalar D5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_4);
+                internal static readonly global::TorchSharp.Scalar D6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_2);
+                internal static readonly global::TorchSharp.Scalar D6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_3);
+                internal static readonly global::TorchSharp.Scalar D6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_4);
+                internal static readonly global::TorchSharp.Scalar D7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_2);
+                internal static readonly global::TorchSharp.Scalar D7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_3);
+                internal static readonly global::TorchSharp.Scalar D7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_4);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class HeunEuler21
     {
-        /// <summary>Gets the generated HeunEuler scheme (2 stages, order 2, embedded order 1).</summary>
+        /// <summary>Gets the generated HeunEuler scheme (2 stages, order 2, embedded order 1, dense output).</summary>
         public static global::NeuralOde.Tableaux.HeunEuler21.Method Scheme => global::NeuralOde.Tableaux.HeunEuler21.Method.Instance;
 
-        /// <summary>The HeunEuler scheme compiled from <see cref="global::NeuralOde.Tableaux.HeunEuler21"/>: 2 stages, order 2, embedded order 1.</summary>
+        /// <summary>The HeunEuler scheme compiled from <see cref="global::NeuralOde.Tableaux.HeunEuler21"/>: 2 stages, order 2, embedded order 1, dense output.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.HeunEuler21.Method>
         {
@@ -29,6 +29,11 @@ namespace NeuralOde.Tableaux
             // Error weights E = B − BHat.
             private const double E1 = -0.5; // -1/2
             private const double E2 = 0.5; // 1/2
+
+            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
+            private const double D1_1 = 1; // 1
+            private const double D1_2 = -0.5; // -1/2
+            private const double D2_2 = 0.5; // 1/2
 
             private Method()
             {
@@ -53,7 +58,10 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
+
+            /// <inheritdoc/>
+            public override int? DenseOrder => 2;
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
@@ -65,7 +73,11 @@ namespace NeuralOde.Tableaux
                 ],
                 b: [new(B1, "1/2"), new(B2, "1/2")],
                 bHat: [new(BHat1, "1"), new(0, "0")],
-                bTheta: null);
+                bTheta:
+                [
+                    [new(D1_1, "1"), new(D1_2, "-1/2")],
+                    [new(0, "0"), new(D2_2, "1/2")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -91,6 +103,26 @@ namespace NeuralOde.Tableaux
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
             }
 
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor theta)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var th2 = th.mul(th);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, S.D1_2);
+                var b2 = th2.mul(S.D2_2);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[1], b2, S.One);
+                return result.MoveToOuterDisposeScope();
+            }
+
             // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
             // assembly loads and registers the scheme, which must not need libtorch).
             private static class S
@@ -101,6 +133,9 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
                 internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
                 internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_2);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

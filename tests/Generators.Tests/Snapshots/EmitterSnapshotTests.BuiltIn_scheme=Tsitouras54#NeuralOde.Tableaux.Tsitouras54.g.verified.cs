@@ -120,6 +120,9 @@ namespace NeuralOde.Tableaux
             public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
                 c: [new(0, "0"), new(C2, null), new(C3, null), new(C4, null), new(C5, null), new(C6, "1"), new(C7, "1")],
                 a:

@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class Verner65
     {
-        /// <summary>Gets the generated Verner65 scheme (8 stages, order 6, embedded order 5).</summary>
+        /// <summary>Gets the generated Verner65 scheme (8 stages, order 6, embedded order 5, dense output).</summary>
         public static global::NeuralOde.Tableaux.Verner65.Method Scheme => global::NeuralOde.Tableaux.Verner65.Method.Instance;
 
-        /// <summary>The Verner65 scheme compiled from <see cref="global::NeuralOde.Tableaux.Verner65"/>: 8 stages, order 6, embedded order 5.</summary>
+        /// <summary>The Verner65 scheme compiled from <see cref="global::NeuralOde.Tableaux.Verner65"/>: 8 stages, order 6, embedded order 5, dense output.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Verner65.Method>
         {
@@ -74,6 +74,46 @@ namespace NeuralOde.Tableaux
             private const double E7 = 0.010783298826777088; // 125/11592
             private const double E8 = 0.0698051948051948; // 43/616
 
+            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
+            private const double D1_1 = 1; // 1
+            private const double D1_2 = -2.7375; // -219/80
+            private const double D1_3 = 1.95; // 39/20
+            private const double D1_4 = 0.70625; // 113/160
+            private const double D1_5 = -0.8625; // -69/80
+            private const double D1_6 = 0.01875; // 3/160
+            private const double D3_2 = 4.525958110516934; // 40625/8976
+            private const double D3_3 = -8.74554367201426; // -19625/2244
+            private const double D3_4 = 5.883745543672014; // 105625/17952
+            private const double D3_5 = -1.295120320855615; // -3875/2992
+            private const double D3_6 = 0.02088903743315508; // 125/5984
+            private const double D4_2 = -1.5138888888888888; // -109/72
+            private const double D4_3 = 6.055555555555555; // 109/18
+            private const double D4_4 = -5.993055555555555; // -863/144
+            private const double D4_5 = 1.7916666666666667; // 43/24
+            private const double D4_6 = -0.020833333333333332; // -1/48
+            private const double D5_2 = -0.07979539641943734; // -156/1955
+            private const double D5_3 = -1.0312020460358056; // -2016/1955
+            private const double D5_4 = 2.9953964194373404; // 5856/1955
+            private const double D5_5 = -1.767774936061381; // -3456/1955
+            private const double D5_6 = 0.018414322250639385; // 36/1955
+            private const double D6_2 = 0.4090909090909091; // 9/22
+            private const double D6_3 = -1.6363636363636365; // -18/11
+            private const double D6_4 = 2.25; // 9/4
+            private const double D6_5 = -1.2272727272727273; // -27/22
+            private const double D6_6 = 0.20454545454545456; // 9/44
+            private const double D7_2 = -0.6038647342995169; // -125/207
+            private const double D7_3 = 2.803657694962043; // 8125/2898
+            private const double D7_4 = -3.774154589371981; // -3125/828
+            private const double D7_5 = 1.6174948240165632; // 3125/1932
+            private const double D7_6 = -0.032349896480331264; // -125/3864
+            private const double D8_3 = -1.396103896103896; // -215/154
+            private const double D8_4 = 2.9318181818181817; // 129/44
+            private const double D8_5 = -1.2564935064935066; // -387/308
+            private const double D8_6 = -0.20941558441558442; // -129/616
+            private const double D9_3 = 2; // 2
+            private const double D9_4 = -5; // -5
+            private const double D9_5 = 3; // 3
+
             private Method()
             {
             }
@@ -97,7 +137,13 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
+
+            /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override bool InterpolationUsesEndSlope => true;
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
@@ -115,7 +161,18 @@ namespace NeuralOde.Tableaux
                 ],
                 b: [new(B1, "3/40"), new(0, "0"), new(B3, "875/2244"), new(B4, "23/72"), new(B5, "264/1955"), new(0, "0"), new(B7, "125/11592"), new(B8, "43/616")],
                 bHat: [new(BHat1, "13/160"), new(0, "0"), new(BHat3, "2375/5984"), new(BHat4, "5/16"), new(BHat5, "12/85"), new(BHat6, "3/44"), new(0, "0"), new(0, "0")],
-                bTheta: null);
+                bTheta:
+                [
+                    [new(D1_1, "1"), new(D1_2, "-219/80"), new(D1_3, "39/20"), new(D1_4, "113/160"), new(D1_5, "-69/80"), new(D1_6, "3/160")],
+                    [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
+                    [new(0, "0"), new(D3_2, "40625/8976"), new(D3_3, "-19625/2244"), new(D3_4, "105625/17952"), new(D3_5, "-3875/2992"), new(D3_6, "125/5984")],
+                    [new(0, "0"), new(D4_2, "-109/72"), new(D4_3, "109/18"), new(D4_4, "-863/144"), new(D4_5, "43/24"), new(D4_6, "-1/48")],
+                    [new(0, "0"), new(D5_2, "-156/1955"), new(D5_3, "-2016/1955"), new(D5_4, "5856/1955"), new(D5_5, "-3456/1955"), new(D5_6, "36/1955")],
+                    [new(0, "0"), new(D6_2, "9/22"), new(D6_3, "-18/11"), new(D6_4, "9/4"), new(D6_5, "-27/22"), new(D6_6, "9/44")],
+                    [new(0, "0"), new(D7_2, "-125/207"), new(D7_3, "8125/2898"), new(D7_4, "-3125/828"), new(D7_5, "3125/1932"), new(D7_6, "-125/3864")],
+                    [new(0, "0"), new(0, "0"), new(D8_3, "-215/154"), new(D8_4, "129/44"), new(D8_5, "-387/308"), new(D8_6, "-129/616")],
+                    [new(0, "0"), new(0, "0"), new(D9_3, "2"), new(D9_4, "-5"), new(D9_5, "3"), new(0, "0")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -155,6 +212,45 @@ namespace NeuralOde.Tableaux
                         hk7.MoveToOuterDisposeScope(),
                         hk8.MoveToOuterDisposeScope(),
                     ]);
+            }
+
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor endSlope,
+                global::TorchSharp.torch.Tensor theta)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+                var th4 = th3.mul(th);
+                var th5 = th4.mul(th);
+                var th6 = th5.mul(th);
+                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4).add_(th5, S.D1_5).add_(th6, S.D1_6);
+                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4).add_(th5, S.D3_5).add_(th6, S.D3_6);
+                var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4).add_(th5, S.D4_5).add_(th6, S.D4_6);
+                var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4).add_(th5, S.D5_5).add_(th6, S.D5_6);
+                var b6 = th2.mul(S.D6_2).add_(th3, S.D6_3).add_(th4, S.D6_4).add_(th5, S.D6_5).add_(th6, S.D6_6);
+                var b7 = th2.mul(S.D7_2).add_(th3, S.D7_3).add_(th4, S.D7_4).add_(th5, S.D7_5).add_(th6, S.D7_6);
+                var b8 = th3.mul(S.D8_3).add_(th4, S.D8_4).add_(th5, S.D8_5).add_(th6, S.D8_6);
+                var b9 = th3.mul(S.D9_3).add_(th4, S.D9_4).add_(th5, S.D9_5).mul_(h);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, S.One)
+                    .addcmul_(step.ScaledStages[2], b3, S.One)
+                    .addcmul_(step.ScaledStages[3], b4, S.One)
+                    .addcmul_(step.ScaledStages[4], b5, S.One)
+                    .addcmul_(step.ScaledStages[5], b6, S.One)
+                    .addcmul_(step.ScaledStages[6], b7, S.One)
+                    .addcmul_(step.ScaledStages[7], b8, S.One)
+                    .addcmul_(endSlope, b9, S.One);
+                return result.MoveToOuterDisposeScope();
             }
 
             // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
@@ -207,6 +303,44 @@ namespace NeuralOde.Tableaux
                 internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
                 internal static readonly global::TorchSharp.Scalar E7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E7);
                 internal static readonly global::TorchSharp.Scalar E8 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E8);
+                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
+                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
+                internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);
+                internal static readonly global::TorchSharp.Scalar D1_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_5);
+                internal static readonly global::TorchSharp.Scalar D1_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_6);
+                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
+                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
+                internal static readonly global::TorchSharp.Scalar D3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_4);
+                internal static readonly global::TorchSharp.Scalar D3_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_5);
+                internal static readonly global::TorchSharp.Scalar D3_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_6);
+                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
+                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
+                internal static readonly global::TorchSharp.Scalar D4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_4);
+                internal static readonly global::TorchSharp.Scalar D4_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_5);
+                internal static readonly global::TorchSharp.Scalar D4_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_6);
+                internal static readonly global::TorchSharp.Scalar D5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_2);
+                internal static readonly global::TorchSharp.Scalar D5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_3);
+                internal static readonly global::TorchSharp.Scalar D5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_4);
+                internal static readonly global::TorchSharp.Scalar D5_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_5);
+                internal static readonly global::TorchSharp.Scalar D5_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_6);
+                internal static readonly global::TorchSharp.Scalar D6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_2);
+                internal static readonly global::TorchSharp.Scalar D6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_3);
+                internal static readonly global::TorchSharp.Scalar D6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_4);
+                internal static readonly global::TorchSharp.Scalar D6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_5);
+                internal static readonly global::TorchSharp.Scalar D6_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_6);
+                internal static readonly global::TorchSharp.Scalar D7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_2);
+                internal static readonly global::TorchSharp.Scalar D7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_3);
+                internal static readonly global::TorchSharp.Scalar D7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_4);
+                internal static readonly global::TorchSharp.Scalar D7_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_5);
+                internal static readonly global::TorchSharp.Scalar D7_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_6);
+                internal static readonly global::TorchSharp.Scalar D8_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D8_3);
+                internal static readonly global::TorchSharp.Scalar D8_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D8_4);
+                internal static readonly global::TorchSharp.Scalar D8_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D8_5);
+                internal static readonly global::TorchSharp.Scalar D8_6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D8_6);
+                internal static readonly global::TorchSharp.Scalar D9_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D9_3);
+                internal static readonly global::TorchSharp.Scalar D9_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D9_4);
+                internal static readonly global::TorchSharp.Scalar D9_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D9_5);
+                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

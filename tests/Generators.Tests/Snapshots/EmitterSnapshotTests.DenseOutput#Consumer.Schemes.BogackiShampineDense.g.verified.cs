@@ -79,6 +79,9 @@ namespace Consumer.Schemes
             public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 3;
+
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
                 c: [new(0, "0"), new(C2, "1/2"), new(C3, "3/4"), new(C4, "1")],
                 a:
