@@ -12,6 +12,8 @@ namespace NeuralOde.Stepping;
 /// </remarks>
 public abstract class RungeKuttaScheme
 {
+    private TableauScalars? scalars;
+
     /// <summary>Gets the scheme's declared name, for example <c>"RKF45"</c>.</summary>
     public abstract string Name { get; }
 
@@ -89,6 +91,32 @@ public abstract class RungeKuttaScheme
     /// <exception cref="NotSupportedException">The scheme declares no dense output (<see cref="HasDenseOutput"/> is false).</exception>
     public virtual Tensor Interpolate(Tensor y, RungeKuttaStep step, Tensor dt, Tensor endSlope, Tensor theta) =>
         Interpolate(y, step, theta);
+
+    /// <summary>
+    /// Gets the native scalars of the tableau's coefficients for the generated step, created on its first call: not
+    /// when the assembly loads and registers the scheme, which must not need libtorch.
+    /// </summary>
+    protected TableauScalars Scalars
+    {
+        get
+        {
+            // A race creates a second set that is dropped; either holds the same values.
+            var scalars = Volatile.Read(ref this.scalars);
+            return scalars ?? Interlocked.CompareExchange(ref this.scalars, new TableauScalars(Tableau), null) ?? this.scalars!;
+        }
+    }
+
+    /// <summary>Reshapes the per-row <c>[B]</c> step or fraction <paramref name="perRow"/> to broadcast against <paramref name="y"/>.</summary>
+    /// <param name="perRow">One value per row, <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, ...]</c>.</param>
+    /// <returns>A view of <paramref name="perRow"/> as <c>[B, 1, …, 1]</c>.</returns>
+    protected static Tensor PerRow(Tensor perRow, Tensor y) => StepKernels.PerRow(perRow, y);
+
+    /// <summary>Scales a freshly evaluated slope by the per-row step, in place unless autograd records a graph.</summary>
+    /// <param name="k">A slope the step owns, <c>[B, ...]</c>.</param>
+    /// <param name="h">The per-row step from <see cref="PerRow"/>.</param>
+    /// <returns><c>h·k</c>.</returns>
+    protected static Tensor ScaleSlope(Tensor k, Tensor h) => StepKernels.ScaleSlope(k, h);
 
     /// <summary>Returns the scheme's name.</summary>
     /// <returns>The name.</returns>
