@@ -96,7 +96,7 @@ public sealed partial class ButcherTableauGenerator
             private const int TermsPerLine = 3;
 
             /// <summary>The longest vector of coefficients written on one line of the tableau metadata.</summary>
-            private const int MetadataLineLength = 100;
+            private const int MetadataLineLength = 90;
 
             private readonly string _method = spec.FullyQualifiedName + ".Method";
             private readonly int _stages = spec.Stages;
@@ -339,7 +339,7 @@ public sealed partial class ButcherTableauGenerator
                 lines.Add(Indent + "y1.MoveToOuterDisposeScope(),");
                 lines.Add(Indent + (spec.E is null ? "error: null," : "error.MoveToOuterDisposeScope(),"));
                 lines.Add(Indent + (spec.IsFsal ? $"endSlope: k{_stages}.MoveToOuterDisposeScope()," : "endSlope: null,"));
-                if (_stages <= 4)
+                if (_stages <= 2)
                 {
                     lines.Add(Indent + $"scaledStages: [{string.Join(", ", scaledStages)}]);");
                 }

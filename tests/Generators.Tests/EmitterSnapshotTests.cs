@@ -182,6 +182,24 @@ public sealed partial class EmitterSnapshotTests
         }
     }
 
+    /// <summary>
+    /// The arithmetic reads like hand-written code: no coefficient constants beside the metadata, and every line of the
+    /// step and the dense output (stage states, slopes, weights, the returned stages) and of the metadata fits in 120
+    /// characters, indentation included.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BuiltInTableaux))]
+    public void GeneratedArithmetic_StatesNoConstantAndHasShortLines(string scheme)
+    {
+        var run = GeneratorHarness.Run(RepoPaths.ReadBuiltInTableau(scheme));
+        var source = Assert.Single(run.GeneratedSources, static p => p.Key != "ButcherTableauRegistry.g.cs").Value;
+
+        Assert.DoesNotContain("const double", source, StringComparison.Ordinal);
+        string[] markers = ["s.A(", "s.B(", "s.E(", "s.D(", "ScaleSlope(", "MoveToOuterDisposeScope", "addcmul", "new(0", "new(1", "new(-"];
+        var tooLong = source.Split('\n').Where(line => markers.Any(m => line.Contains(m, StringComparison.Ordinal)) && line.Length > 120).ToList();
+        Assert.True(tooLong.Count == 0, $"{scheme}: lines over 120 characters:\n{string.Join("\n", tooLong)}");
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex(@"new\((?<value>-?[0-9.E+-]+), ""(?<p>-?\d+)(?:/(?<q>\d+))?""\)")]
     private static partial System.Text.RegularExpressions.Regex CoefficientWithFraction();
 

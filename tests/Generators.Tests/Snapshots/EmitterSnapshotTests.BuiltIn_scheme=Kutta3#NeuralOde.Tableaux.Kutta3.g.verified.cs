@@ -49,7 +49,11 @@ namespace NeuralOde.Tableaux
                     [new(0.5, "1/2")],
                     [new(-1, "-1"), new(2, "2")],
                 ],
-                b: [new(0.16666666666666666, "1/6"), new(0.6666666666666666, "2/3"), new(0.16666666666666666, "1/6")],
+                b:
+                [
+                    new(0.16666666666666666, "1/6"), new(0.6666666666666666, "2/3"),
+                    new(0.16666666666666666, "1/6")
+                ],
                 bHat: null,
                 e: null,
                 bTheta: null);
@@ -79,7 +83,12 @@ namespace NeuralOde.Tableaux
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope()]);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }

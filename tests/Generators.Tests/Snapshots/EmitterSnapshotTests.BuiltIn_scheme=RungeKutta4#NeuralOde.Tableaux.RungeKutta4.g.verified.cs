@@ -52,8 +52,8 @@ namespace NeuralOde.Tableaux
                 ],
                 b:
                 [
-                    new(0.16666666666666666, "1/6"), new(0.3333333333333333, "1/3"), new(0.3333333333333333, "1/3"),
-                    new(0.16666666666666666, "1/6")
+                    new(0.16666666666666666, "1/6"), new(0.3333333333333333, "1/3"),
+                    new(0.3333333333333333, "1/3"), new(0.16666666666666666, "1/6")
                 ],
                 bHat: null,
                 e: null,
@@ -87,7 +87,13 @@ namespace NeuralOde.Tableaux
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                        hk4.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }

@@ -83,7 +83,13 @@ namespace NeuralOde.Tableaux
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                        hk4.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }

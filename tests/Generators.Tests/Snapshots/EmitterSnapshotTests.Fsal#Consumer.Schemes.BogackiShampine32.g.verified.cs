@@ -48,12 +48,15 @@ namespace Consumer.Schemes
                     [],
                     [new(0.5, "1/2")],
                     [new(0, "0"), new(0.75, "3/4")],
-                    [new(0.2222222222222222, "2/9"), new(0.3333333333333333, "1/3"), new(0.4444444444444444, "4/9")],
+                    [
+                        new(0.2222222222222222, "2/9"), new(0.3333333333333333, "1/3"),
+                        new(0.4444444444444444, "4/9")
+                    ],
                 ],
                 b:
                 [
-                    new(0.2222222222222222, "2/9"), new(0.3333333333333333, "1/3"), new(0.4444444444444444, "4/9"),
-                    new(0, "0")
+                    new(0.2222222222222222, "2/9"), new(0.3333333333333333, "1/3"),
+                    new(0.4444444444444444, "4/9"), new(0, "0")
                 ],
                 bHat:
                 [
@@ -98,7 +101,13 @@ namespace Consumer.Schemes
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: k4.MoveToOuterDisposeScope(),
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                        hk4.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }

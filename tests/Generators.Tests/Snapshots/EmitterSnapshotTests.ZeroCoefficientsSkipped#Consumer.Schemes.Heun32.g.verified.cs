@@ -80,7 +80,12 @@ namespace Consumer.Schemes
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope()]);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }
