@@ -106,8 +106,8 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <summary>Gets the work of the last forward solve.</summary>
     public SolveSummary LastForward { get; private set; }
 
-    /// <summary>Gets the work of the last backward pass (adjoint mode only; zero for backprop, whose backward
-    /// pass replays the recorded graph without evaluating the dynamics).</summary>
+    /// <summary>Gets the work of the last backward pass (adjoint and checkpointed modes; zero for backprop, whose
+    /// backward pass replays the recorded graph without evaluating the dynamics).</summary>
     public SolveSummary LastBackward { get; private set; }
 
     /// <summary>Integrates the batch.</summary>
@@ -135,6 +135,21 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
             return OdeAdjointFunction.apply(args);
         }
 
+        if (GradientMode == GradientMode.Checkpointed && is_grad_enabled())
+        {
+            if (OutputTimes is not null)
+            {
+                throw new NotSupportedException("GradientMode.Checkpointed returns final states only; use Backprop or Adjoint with OutputTimes.");
+            }
+
+            var problem = new CheckpointProblem(
+                odefunc, Scheme, Options, T0, T1, ThrowOnFailure,
+                summary => LastForward = summary,
+                summary => LastBackward = summary);
+            object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
+            return OdeCheckpointFunction.apply(args);
+        }
+
         var options = OutputTimes is null ? Options : Options with { OutputTimes = tensor(OutputTimes, dtype: y0.dtype, device: y0.device) };
         using var solution = Ode.Solve(Scheme, odefunc.call, y0, T0, T1, options);
         LastForward = SolveSummary.From(solution.Stats);
@@ -151,7 +166,7 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 
         var failures = solution.Statuses
             .Select(static (s, row) => (Row: row, Status: s))
-            .Where(static f => f.Status != SolverStatus.Success)
+            .Where(static f => f.Status is not (SolverStatus.Success or SolverStatus.Event))
             .ToList();
         throw new OdeSolverException(failures);
     }
