@@ -143,6 +143,10 @@ public sealed partial class ButcherTableauGenerator
                 {
                     text.Append(", dense output of order ").Append(denseOrder);
                 }
+                else if (spec.BTheta is not null)
+                {
+                    text.Append(", dense output");
+                }
 
                 return text.ToString();
             }

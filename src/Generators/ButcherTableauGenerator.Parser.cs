@@ -85,7 +85,7 @@ public sealed partial class ButcherTableauGenerator
             var bHat = reader.ReadVector("BHat", required: false);
             var bTheta = reader.ReadMatrix("BTheta", required: false);
 
-            var orders = ReadOrders(displayName, attribute, attributeSyntax, typeLocation, bHat.IsDeclared, bTheta.IsDeclared, bTheta.Value is not null, diagnostics);
+            var orders = ReadOrders(displayName, attribute, attributeSyntax, typeLocation, bHat.IsDeclared, bTheta.IsDeclared, diagnostics);
             var (order, embeddedOrder, denseOrder) = (orders.Order, orders.EmbeddedOrder, orders.DenseOrder);
             if (!bHat.IsDeclared && !attribute.NamedArguments.Any(static pair => pair.Key == "EmbeddedOrder"))
             {
@@ -121,7 +121,6 @@ public sealed partial class ButcherTableauGenerator
             if (validated is null
                 || name is null
                 || order is null
-                || (bTheta.IsDeclared && denseOrder is null)
                 || diagnostics.Any(static d => d.Severity == DiagnosticSeverity.Error)
                 || !NameParts(type).All(SyntaxFacts.IsValidIdentifier))
             {
@@ -323,7 +322,6 @@ public sealed partial class ButcherTableauGenerator
             Location typeLocation,
             bool hasBHat,
             bool hasBTheta,
-            bool bThetaReadable,
             List<Diagnostic> diagnostics)
         {
             var attributeLocation = attributeSyntax?.GetLocation() ?? typeLocation;
@@ -393,11 +391,6 @@ public sealed partial class ButcherTableauGenerator
             else if (denseOrder.IsSet && !hasBTheta)
             {
                 Report("DenseOrder", "DenseOrder is set, but the tableau declares no BTheta");
-            }
-            else if (!denseOrder.IsSet && bThetaReadable)
-            {
-                // (A BTheta that could not be read has its own diagnostic.)
-                Report("DenseOrder", "BTheta is declared, but DenseOrder is not set; declare the order of the dense output, for example DenseOrder = 4");
             }
             else if (denseOrder.IsSet && validOrder is { } p && denseOrder.Value > p)
             {

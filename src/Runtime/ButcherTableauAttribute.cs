@@ -36,7 +36,7 @@ public sealed class ButcherTableauAttribute(string name) : Attribute
     public int EmbeddedOrder { get; set; }
 
     /// <summary>Gets or sets the order of the dense output (the polynomials <c>BTheta</c>): the generator checks
-    /// Σ b<sub>i</sub>(θ) Φ<sub>i</sub>(t) = θ<sup>|t|</sup>/γ(t) for every rooted tree t up to it. Required when
-    /// <c>BTheta</c> is declared; at most <see cref="Order"/>.</summary>
+    /// Σ b<sub>i</sub>(θ) Φ<sub>i</sub>(t) = θ<sup>|t|</sup>/γ(t) for every rooted tree t up to it. With
+    /// <c>BTheta</c>; at most <see cref="Order"/>. Left unset, no order is claimed and only b<sub>i</sub>(1) = B[i] is checked.</summary>
     public int DenseOrder { get; set; }
 }

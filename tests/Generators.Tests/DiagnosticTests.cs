@@ -530,7 +530,6 @@ public sealed class DiagnosticTests
     }
 
     [Theory]
-    [InlineData("""[{|RKG015:ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2)|}]""", "BTheta is declared, but DenseOrder is not set")]
     [InlineData("""[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, {|RKG015:DenseOrder = 4|})]""", "cannot exceed Order = 3")]
     [InlineData("""[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, {|RKG015:DenseOrder = 0|})]""", "between 1 and 8")]
     public void RKG015_InvalidDenseOrder(string attribute, string expected)

@@ -188,7 +188,7 @@ internal static class DiagnosticDescriptors
         category: DiagnosticCategories.ButcherTableau,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Order (of B) is required and between 1 and 8; EmbeddedOrder (of BHat) is between 1 and 8 and is set exactly when BHat is declared; DenseOrder (of BTheta) is between 1 and Order and is set exactly when BTheta is declared.",
+        description: "Order (of B) is required and between 1 and 8; EmbeddedOrder (of BHat) is between 1 and 8 and is set exactly when BHat is declared; DenseOrder (of BTheta) is between 1 and Order and is set only with BTheta (without it, BTheta claims no order).",
         helpLinkUri: HelpLinkBase + "RKG015.md");
 
     /// <summary>RKG016: <c>"The dense output of '{0}' is invalid: {1}"</c>.</summary>

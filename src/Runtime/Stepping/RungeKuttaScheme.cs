@@ -53,7 +53,8 @@ public abstract class RungeKuttaScheme
     /// <returns>The new state, the error estimate, the FSAL slope and the scaled stages, owned by the caller.</returns>
     public abstract RungeKuttaStep Step(StageFunction f, Tensor t, Tensor dt, Tensor y, Tensor k1);
 
-    /// <summary>Gets the order of the scheme's own continuous extension, or null without one.</summary>
+    /// <summary>Gets the declared order of the scheme's own continuous extension (checked by the generator), or null
+    /// when it declares none.</summary>
     public virtual int? DenseOrder => null;
 
     /// <summary>
