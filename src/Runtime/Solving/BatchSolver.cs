@@ -414,7 +414,7 @@ internal sealed class BatchSolver : IDisposable
     {
         var step = attempt.Step;
         return theta => scheme.HasDenseOutput
-            ? scheme.Interpolate(attempt.Y, step, theta)
+            ? scheme.Interpolate(attempt.Y, step, attempt.DtState, attempt.K1New, theta)
             : Hermite.Interpolate(attempt.Y, step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta);
     }
 
