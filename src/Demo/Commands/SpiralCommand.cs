@@ -48,7 +48,7 @@ internal sealed class SpiralCommand(IAnsiConsole console) : Command<SpiralComman
                 $"Final loss over the whole trajectory (mean |learned − true| at {options.DataSize} points): {result.FinalLoss:0.000000} after {result.TrainLoss.Count} iterations."));
             console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"Time per iteration: {1000 * result.SecondsPerIteration:0.00} ms (iterations 2…{result.TrainLoss.Count}, evaluations excluded); " +
+                $"Time per iteration: {1000 * result.SecondsPerIteration:0.00} ms wall, {1000 * result.CpuSecondsPerIteration:0.00} ms thread CPU (iterations 2…{result.TrainLoss.Count}, evaluations excluded); " +
                 $"dynamics calls per iteration: {result.ForwardCalls:0.0} forward, {result.BackwardCalls:0.0} backward."));
             console.WriteLine($"Figures: {Path.Combine(folder, SpiralFigures.TrajectoriesFile)}, {SpiralFigures.VectorFieldFile}, {SpiralFigures.LossFile}; metrics: {MetricsFile}.");
             return result.Interrupted ? CommandErrors.Interrupted : 0;

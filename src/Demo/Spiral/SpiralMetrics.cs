@@ -5,6 +5,7 @@ namespace NeuralOde.Demo.Spiral;
 /// <param name="IterationsRun">The iterations run (fewer than asked when interrupted).</param>
 /// <param name="FinalLoss">The loss over the whole trajectory at the end.</param>
 /// <param name="SecondsPerIteration">The mean time of iterations 2…N, evaluations excluded.</param>
+/// <param name="CpuSecondsPerIteration">The same in the thread's CPU time.</param>
 /// <param name="ForwardCallsPerIteration">The mean calls of the dynamics per forward solve.</param>
 /// <param name="BackwardCallsPerIteration">The mean calls of the dynamics per backward pass.</param>
 /// <param name="TrainLoss">The batch loss of every iteration.</param>
@@ -15,6 +16,7 @@ internal sealed record SpiralMetrics(
     int IterationsRun,
     double FinalLoss,
     double SecondsPerIteration,
+    double CpuSecondsPerIteration,
     double ForwardCallsPerIteration,
     double BackwardCallsPerIteration,
     IReadOnlyList<double> TrainLoss,
@@ -30,6 +32,7 @@ internal sealed record SpiralMetrics(
         result.TrainLoss.Count,
         result.FinalLoss,
         result.SecondsPerIteration,
+        result.CpuSecondsPerIteration,
         result.ForwardCalls,
         result.BackwardCalls,
         result.TrainLoss,

@@ -6,6 +6,8 @@ namespace NeuralOde.Demo.Spiral;
 /// <param name="FinalLoss">The loss over the whole trajectory after the last iteration.</param>
 /// <param name="SecondsPerIteration">The mean time of a training iteration (batch, solve, backward pass, Adam step),
 /// over iterations 2…N (the first one warms up), evaluations excluded.</param>
+/// <param name="CpuSecondsPerIteration">The same in the thread's CPU time (steadier on a shared machine; with one
+/// libtorch thread every op runs on the calling thread).</param>
 /// <param name="ForwardCalls">The mean calls of the dynamics per forward solve.</param>
 /// <param name="BackwardCalls">The mean calls of the dynamics per backward pass (adjoint only).</param>
 /// <param name="Times">The true trajectory's times, <c>[T]</c>.</param>
@@ -18,6 +20,7 @@ internal sealed record SpiralResult(
     IReadOnlyList<(int Iteration, double Loss)> TotalLoss,
     double FinalLoss,
     double SecondsPerIteration,
+    double CpuSecondsPerIteration,
     double ForwardCalls,
     double BackwardCalls,
     double[] Times,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NeuralOde.Demo.Bench;
 using NeuralOde.Modules;
 using NeuralOde.Solving;
 using TorchSharp;
@@ -45,6 +46,7 @@ internal static class SpiralTrainer
         var trainLoss = new List<double>();
         var totalLoss = new List<(int, double)>();
         var clock = new Stopwatch();
+        var cpuMs = 0.0;
         double forwardCalls = 0, backwardCalls = 0;
         var interrupted = false;
 
@@ -59,6 +61,7 @@ internal static class SpiralTrainer
             }
 
             clock.Start();
+            var cpuStart = ThreadClock.NowMs();
             double loss;
             using (var step = NewDisposeScope())
             {
@@ -72,10 +75,12 @@ internal static class SpiralTrainer
             }
 
             clock.Stop();
+            cpuMs += ThreadClock.NowMs() - cpuStart;
             if (iteration == 1)
             {
                 // The first iteration warms up libtorch and the JIT: not timed.
                 clock.Reset();
+                cpuMs = 0;
             }
 
             forwardCalls += block.LastForward.Calls;
@@ -99,6 +104,7 @@ internal static class SpiralTrainer
             totalLoss,
             final,
             runs > 1 ? clock.Elapsed.TotalSeconds / (runs - 1) : double.NaN,
+            runs > 1 ? cpuMs / 1e3 / (runs - 1) : double.NaN,
             runs == 0 ? 0 : forwardCalls / runs,
             runs == 0 ? 0 : backwardCalls / runs,
             [.. t.data<float>().ToArray().Select(static v => (double)v)],
