@@ -18,17 +18,49 @@ internal static class GridSolve
     public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, TimeGrid grid, SolverOptions options)
     {
         var last = grid.Count - 1;
+        Func<Tensor, Tensor, Tensor, Tensor> dynamics = (t, y, _) => f(t, y);
         if (grid.ColumnShared(0) && grid.ColumnShared(last))
         {
-            // One span for the batch: the solver samples each row at its own times.
-            using var times = grid.ToTensor(y0.device);
-            return Ode.Solve(scheme, f, y0, grid.At(0, 0), grid.At(0, last), options with { OutputTimes = times });
+            // One span for the batch: the solver's clock is the grid's.
+            var (t0, t1) = (grid.At(0, 0), grid.At(0, last));
+            if (!scheme.HasDenseOutput)
+            {
+                using var times = grid.ToTensor(y0.device);
+                return Ode.Solve(scheme, f, y0, t0, t1, options with { OutputTimes = times });
+            }
+
+            return Sampled(scheme, dynamics, y0, t0, t1, options, grid.ToArray(), grid, Math.Sign(t1 - t0));
         }
 
-        // Rows with their own spans. (Once Ode.Solve takes [B] spans: Ode.Solve(scheme, f, y0, ts, options).)
+        // Rows with their own spans, on one clock s from 0 to 1. (Once Ode.Solve takes [B] spans, it solves them.)
         using var spans = RowSpans.Create(grid.Column(0), grid.Column(last), y0.device);
-        using var clock = tensor(RowSpans.Normalize(grid), dtype: ScalarType.Float64, device: y0.device).reshape(grid.Rows, grid.Count);
-        var wrapped = spans.Wrap((t, y, _) => f(t, y));
-        return Ode.Solve(scheme, wrapped, y0, 0.0, 1.0, spans.Convert(options) with { OutputTimes = clock });
+        var clock = RowSpans.Normalize(grid);
+        var wrapped = spans.Wrap(dynamics);
+        var converted = spans.Convert(options);
+        if (!scheme.HasDenseOutput)
+        {
+            using var times = tensor(clock, dtype: ScalarType.Float64, device: y0.device).reshape(grid.Rows, grid.Count);
+            return Ode.Solve(scheme, wrapped, y0, 0.0, 1.0, converted with { OutputTimes = times });
+        }
+
+        return Sampled(scheme, wrapped, y0, 0.0, 1.0, converted, clock, grid, 1.0);
+    }
+
+    // Solves with a GridOutputs observer and returns the solution with its states at the times.
+    private static OdeSolution Sampled(
+        RungeKuttaScheme scheme,
+        Func<Tensor, Tensor, Tensor, Tensor> dynamics,
+        Tensor y0,
+        double t0,
+        double t1,
+        SolverOptions options,
+        double[] clock,
+        TimeGrid grid,
+        double direction)
+    {
+        using var outputs = new GridOutputs(scheme, clock, grid.Rows, grid.Count, direction);
+        var solution = Ode.Solve(scheme, dynamics, y0, t0, t1, options, outputs);
+        var ys = outputs.Assemble(y0, solution);
+        return new OdeSolution(solution.Y, solution.T, null, ys, solution.Status, solution.Stats);
     }
 }

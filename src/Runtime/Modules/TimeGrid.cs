@@ -62,6 +62,10 @@ internal sealed class TimeGrid
         return column;
     }
 
+    /// <summary>Gets the times, <c>[B, T]</c> row-major.</summary>
+    /// <returns>A copy.</returns>
+    public double[] ToArray() => (double[])values.Clone();
+
     /// <summary>Gets the grid as a tensor.</summary>
     /// <param name="device">The device.</param>
     /// <returns><c>[B, T]</c> float64.</returns>
