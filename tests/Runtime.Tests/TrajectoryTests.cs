@@ -165,6 +165,51 @@ public sealed class TrajectoryTests
     }
 
     [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Adjoint_FullNormOrSharedSteps_OnPerRowSpans_MatchesBackprop(bool seminorm, bool shared)
+    {
+        using var scope = NewDisposeScope();
+        var options = SolverOptions.Adaptive(1e-10, 1e-12);
+        var backprop = Block(GradientMode.Backprop, options);
+        var adjoint = Block(GradientMode.Adjoint, options);
+        adjoint.Adjoint = new AdjointOptions { Seminorm = seminorm, SharedStepSize = shared };
+        var y0 = randn(Rows, 3, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(5));
+        var ts = MakeGrid(Grid.MixedDirections, backwards: false);
+
+        var (gy0B, gpB) = Gradients(backprop, y0, ts);
+        var (gy0A, gpA) = Gradients(adjoint, y0, ts);
+
+        Assert.True(RelativeError(gy0A, gy0B) <= 1e-6, $"dL/dy0 relative error {RelativeError(gy0A, gy0B):E2}");
+        foreach (var (a, b) in gpA.Zip(gpB))
+        {
+            Assert.True(RelativeError(a, b) <= 1e-6, $"dL/dθ relative error {RelativeError(a, b):E2}");
+        }
+    }
+
+    [Theory]
+    [InlineData("RKF45")]    // no dense output: the solver's own output times (cubic Hermite)
+    [InlineData("Tsit5")]
+    public void Trajectory_WithAnyAdaptiveScheme_IsExactToTolerance(string scheme)
+    {
+        using var scope = NewDisposeScope();
+        var block = new OdeBlock(new Decay(), Schemes.Get(scheme), SolverOptions.Adaptive(1e-10, 1e-12));
+        var y0 = tensor(new[] { 1.0, -2.0, 0.5 }, dtype: ScalarType.Float64).unsqueeze(1);
+        foreach (var ts in new[]
+        {
+            tensor(new[,] { { 0.0, 0.5, 2.0 }, { 1.0, 0.25, -1.0 }, { -3.0, -2.5, -2.0 } }, dtype: ScalarType.Float64),
+            tensor(new[] { 0.0, 0.3, 0.9, 1.0 }, dtype: ScalarType.Float64),
+        })
+        {
+            var trajectory = block.Trajectory(y0, ts).squeeze(2);
+            var starts = ts.dim() == 2 ? ts.select(1, 0).unsqueeze(1) : ts[..1].unsqueeze(0);
+            var exact = y0.mul(ts.sub(starts).neg().exp());
+            var error = trajectory.sub(exact).abs().max().item<double>();
+            Assert.True(error < 1e-7, $"{scheme}: max error {error:E2} on a grid of shape [{string.Join(", ", ts.shape)}]");
+        }
+    }
+
+    [Theory]
     [InlineData(GradientMode.Backprop)]
     [InlineData(GradientMode.Adjoint)]
     public void Trajectory_StartsAtY0_AndEveryRowMatchesThatRowAlone(GradientMode mode)

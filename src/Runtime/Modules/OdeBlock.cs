@@ -30,8 +30,9 @@ public readonly record struct SolveSummary(long Calls, long RowEvaluations, long
 
 /// <summary>
 /// A neural-ODE layer: integrates its dynamics from <see cref="T0"/> to <see cref="T1"/> and returns the final
-/// state (or the states at <see cref="OutputTimes"/>). Gradients by backpropagation through the solver or by the
-/// continuous adjoint (<see cref="GradientMode"/>).
+/// state (or the states at <see cref="OutputTimes"/>); <see cref="Trajectory"/> integrates over a time grid given
+/// at call time, shared <c>[T]</c> or per row <c>[B, T]</c>, and returns <c>[B, T, ...]</c>. Gradients by
+/// backpropagation through the solver or by the continuous adjoint (<see cref="GradientMode"/>).
 /// </summary>
 /// <remarks>
 /// State-dict keys are the dynamics' under <c>odefunc.</c>. A row that does not reach <see cref="T1"/> (see
