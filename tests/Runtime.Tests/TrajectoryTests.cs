@@ -247,6 +247,21 @@ public sealed class TrajectoryTests
         Assert.True(error < 1e-8, $"max error {error:E2}");
     }
 
+    [Fact]
+    public void Trajectory_Float32_FarFromZero_SamplesOnAFloat64Clock()
+    {
+        using var scope = NewDisposeScope();
+
+        // At t ≈ 1000 float32 times are 6e-5 apart: a step's θ taken from them would be off by ~1e-3.
+        var block = new OdeBlock(new Decay(), Schemes.Get("DOPRI5"), SolverOptions.Adaptive(1e-6, 1e-8));
+        var y0 = ones(2, 1);
+        var ts = tensor(new[,] { { 1000.0, 1000.13, 1000.61, 1001.37, 1002.0 }, { 1000.5, 1000.77, 1001.09, 1001.9, 1002.2 } }, dtype: ScalarType.Float64);
+        var trajectory = block.Trajectory(y0, ts).squeeze(2).to(ScalarType.Float64);
+        var exact = ts.sub(ts.select(1, 0).unsqueeze(1)).neg().exp();
+        var error = trajectory.sub(exact).abs().max().item<double>();
+        Assert.True(error < 2e-6, $"max error {error:E2}");
+    }
+
     [Theory]
     [InlineData(GradientMode.Backprop)]
     [InlineData(GradientMode.Adjoint)]

@@ -10,32 +10,28 @@ namespace NeuralOde.Modules;
 /// own output times cost one interpolation each). The outputs keep their autograd graph.
 /// </summary>
 /// <remarks>
-/// Times are on the solver's clock (the grid itself, or each row's normalized clock); the first is the start and
-/// the last the end, whose states are the initial and final ones. A time that rounding puts just past a step's end
-/// is taken by the next step at θ = 0.
+/// Every row's first time is its start and its last the end, whose states are the initial and final ones. A time
+/// that rounding puts just past a step's end is taken by the next step at θ = 0.
 /// </remarks>
 internal sealed class GridOutputs : IStepObserver, IDisposable
 {
     private readonly RungeKuttaScheme scheme;
-    private readonly double[] times;  // [B, T] on the solver's clock
-    private readonly int count;
-    private readonly double direction;
-    private readonly int[] next;      // per row: the next interior time not yet written
+    private readonly TimeGrid grid;
+    private readonly double[] clock;     // per row: the time its state has reached, float64
+    private readonly double[] direction; // per row: +1 or −1
+    private readonly int[] next;         // per row: the next interior time not yet written
     private readonly List<(long[] Rows, long[] Slots, Tensor Values)> written = [];
 
     /// <summary>Creates the sampler.</summary>
     /// <param name="scheme">The scheme; it must have dense output.</param>
-    /// <param name="times">The times on the solver's clock, <c>[B, T]</c> row-major.</param>
-    /// <param name="rows">B.</param>
-    /// <param name="count">T ≥ 2.</param>
-    /// <param name="direction">The sign of the solver's clock's direction.</param>
-    public GridOutputs(RungeKuttaScheme scheme, double[] times, long rows, int count, double direction)
+    /// <param name="grid">The times, <c>[B, T]</c>; row b runs from its first to its last.</param>
+    public GridOutputs(RungeKuttaScheme scheme, TimeGrid grid)
     {
         this.scheme = scheme;
-        this.times = times;
-        this.count = count;
-        this.direction = direction;
-        next = new int[rows];
+        this.grid = grid;
+        clock = grid.Column(0);
+        direction = [.. clock.Zip(grid.Column(grid.Count - 1), static (a, e) => (double)Math.Sign(e - a))];
+        next = new int[grid.Rows];
         Array.Fill(next, 1);
     }
 
@@ -52,15 +48,16 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
     {
         long[] index;
         bool[] accepted;
-        double[] start, step;
+        double[] step;
         using (NewDisposeScope())
         {
             index = context.Index.cpu().data<long>().ToArray();
             accepted = accept.cpu().data<bool>().ToArray();
-            start = context.T.detach().cpu().to(ScalarType.Float64).data<double>().ToArray();
             step = context.Dt.detach().cpu().to(ScalarType.Float64).data<double>().ToArray();
         }
 
+        // Each row's clock is advanced here in float64 by the steps the state actually took (the step's own dt):
+        // the observer sees times in the state's dtype, which in float32 would put θ off by |t|·1e-7 / dt.
         var workRows = new List<long>();
         var rows = new List<long>();
         var slots = new List<long>();
@@ -73,11 +70,13 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
             }
 
             var row = index[w];
-            var end = start[w] + step[w];
-            while (next[row] < count - 1)
+            var start = clock[row];
+            var end = start + step[w];
+            clock[row] = end;
+            while (next[row] < grid.Count - 1)
             {
-                var tau = times[(row * count) + next[row]];
-                if ((tau - end) * direction > 0)
+                var tau = grid.At(row, next[row]);
+                if ((tau - end) * direction[row] > 0)
                 {
                     break;
                 }
@@ -85,7 +84,7 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
                 workRows.Add(w);
                 rows.Add(row);
                 slots.Add(next[row]);
-                thetas.Add(Math.Clamp((tau - start[w]) / step[w], 0.0, 1.0));
+                thetas.Add(Math.Clamp((tau - start) / step[w], 0.0, 1.0));
                 next[row]++;
             }
         }
@@ -113,6 +112,7 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
     {
         using var scope = NewDisposeScope();
         var rows = y0.shape[0];
+        var count = grid.Count;
         var success = solution.Status.eq((long)SolverStatus.Success);
         var last = where(StepKernels.PerRow(success, solution.Y), solution.Y, full_like(solution.Y, double.NaN));
         var inner = new List<Tensor>();

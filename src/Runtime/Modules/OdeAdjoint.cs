@@ -124,21 +124,14 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             InitialStep = null,
         };
 
-        // A segment shared by all rows is solved over its span; rows with their own segments on one clock that runs
-        // from 1 (each row's `from`) to 0 (its `to`). Once Ode.Solve takes [B] spans, that is Ode.Solve(…, from, to, …).
+        // A segment shared by all rows is solved over its span, rows with their own segments over theirs.
         Func<Tensor, Tensor, Tensor, Tensor> dynamics = (t, y, _) => problem.Dynamics.call(t, y);
-        var shared = knots.ColumnShared(knot) && knots.ColumnShared(knot - 1);
-        using var spans = shared ? null : RowSpans.Create(to, from, yFrom.device);
-        var (start, end) = shared ? (from[0], to[0]) : (1.0, 0.0);
-        if (spans is not null)
-        {
-            dynamics = spans.Wrap(dynamics);
-            options = spans.Convert(options);
-        }
-
         var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters);
         var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
-        using var solution = Ode.Solve(problem.Scheme, augmented.Evaluate, z0, start, end, options, fullNorm ? observer : observer.SeminormOnly());
+        var watcher = fullNorm ? (IStepObserver)observer : observer.SeminormOnly();
+        using var solution = knots.ColumnShared(knot) && knots.ColumnShared(knot - 1)
+            ? Ode.Solve(problem.Scheme, augmented.Evaluate, z0, from[0], to[0], options, watcher)
+            : Ode.Solve(problem.Scheme, augmented.Evaluate, z0, tensor(from, device: yFrom.device), tensor(to, device: yFrom.device), options, watcher);
         OdeBlock.CheckStatus(solution, problem.ThrowOnFailure);
         summary = summary.Add(SolveSummary.From(solution.Stats)).Add(new SolveSummary(augmented.Calls, augmented.RowEvaluations, 0, 0));
         var adjoint = solution.Y.narrow(1, size, size).reshape(stateShape).clone();
@@ -150,7 +143,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
     // scaled by each row's step, so that rows with different steps are weighted right in the sum over rows).
     private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters)
     {
-        // f(t [B'], y [B', ...], rows [B']) → dy/dt: the module, possibly on a per-row clock.
+        // f(t [B'], y [B', ...], rows [B']) → dy/dt (rows: each evaluated row's index in the batch).
         public Func<Tensor, Tensor, Tensor, Tensor> Dynamics { get; } = dynamics;
 
         public long Size { get; } = size;
