@@ -338,6 +338,18 @@ public sealed class TrajectoryTests
         OneSentence(() => block.forward(y0.to(ScalarType.Float64).requires_grad_(true)));
     }
 
+    [SkippableFact]
+    public void Cuda_TimesOnAnotherDevice_GiveOneSentence()
+    {
+        Skip.IfNot(cuda.is_available(), "No CUDA device (or the CPU-only TorchSharp backend).");
+        using var scope = NewDisposeScope();
+        var block = new OdeBlock(new MlpDynamics(2, 8), Schemes.Get("DOPRI5"));
+        block.to(CUDA);
+        var error = OneSentence(() => block.Trajectory(randn(3, 2, device: CUDA), linspace(0, 1, 4)));
+        Assert.Contains("ts is on cpu", error.Message, StringComparison.OrdinalIgnoreCase);
+        OneSentence(() => block.Trajectory(randn(3, 2), linspace(0, 1, 4)));
+    }
+
     private sealed class Decay : OdeFunc
     {
         public Decay()

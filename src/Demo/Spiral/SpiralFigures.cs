@@ -62,7 +62,7 @@ internal static class SpiralFigures
             })
             .ToList();
         var field = plot.Add.VectorField(vectors);
-        field.Colormap = new ScottPlot.Colormaps.Viridis();
+        field.ArrowStyle.LineStyle.Color = Colors.Gray;
         AddLine(plot, [.. result.TrueStates.Select(static s => s.X)], [.. result.TrueStates.Select(static s => s.Y)], TrueColor, "true trajectory", dashed: false);
         AddLine(plot, [.. result.LearnedStates.Select(static s => s.X)], [.. result.LearnedStates.Select(static s => s.Y)], LearnedColor, "learned trajectory", dashed: true);
         plot.Title("Learned vector field (directions)");
