@@ -338,6 +338,19 @@ public sealed class TrajectoryTests
         OneSentence(() => block.forward(y0.to(ScalarType.Float64).requires_grad_(true)));
     }
 
+    [Fact]
+    public void Checkpointed_SaysItReturnsFinalStatesOnly_AndSolvesWithoutGradients()
+    {
+        using var scope = NewDisposeScope();
+        var block = Block(GradientMode.Checkpointed, SolverOptions.Adaptive(1e-6, 1e-8));
+        var y0 = randn(Rows, 3, dtype: ScalarType.Float64);
+        var ts = MakeGrid(Grid.OwnSpans, backwards: false);
+        var error = Assert.Throws<NotSupportedException>(() => block.Trajectory(y0.requires_grad_(true), ts));
+        Assert.Contains("final states only", error.Message, StringComparison.Ordinal);
+        using var noGrad = no_grad();
+        Assert.Equal([Rows, Times, 3L], block.Trajectory(y0, ts).shape);
+    }
+
     [SkippableFact]
     public void Cuda_TimesOnAnotherDevice_GiveOneSentence()
     {

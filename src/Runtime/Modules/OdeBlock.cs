@@ -42,6 +42,7 @@ public readonly record struct SolveSummary(long Calls, long RowEvaluations, long
 public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 {
     private readonly OdeFunc odefunc;
+    private int checkpointEvery = 1;
 
     /// <summary>Creates the block.</summary>
     /// <param name="odefunc">The dynamics.</param>
@@ -96,6 +97,17 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <summary>Gets or sets the adjoint's backward-solve options.</summary>
     public AdjointOptions Adjoint { get; set; } = new();
 
+    /// <summary>Gets or sets how many solver iterations share one stored checkpoint in
+    /// <see cref="GradientMode.Checkpointed"/>: 1 (default) stores every accepted step's start state; k &gt; 1 stores
+    /// the batch's state every k iterations and recomputes the steps in between during the backward pass, so memory
+    /// is about B·D per k iterations plus one segment's steps, for one more forward evaluation of each step.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int CheckpointEvery
+    {
+        get => checkpointEvery;
+        set => checkpointEvery = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "CheckpointEvery must be at least 1.");
+    }
+
     /// <summary>Gets or sets times in [T0, T1] (monotone) at which to return the states: forward then returns
     /// <c>[B, T, ...]</c> instead of the final state. Null (default) for the final state only.</summary>
     public double[]? OutputTimes { get; set; }
@@ -107,8 +119,8 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <summary>Gets the work of the last forward solve.</summary>
     public SolveSummary LastForward { get; private set; }
 
-    /// <summary>Gets the work of the last backward pass (adjoint mode only; zero for backprop, whose backward
-    /// pass replays the recorded graph without evaluating the dynamics).</summary>
+    /// <summary>Gets the work of the last backward pass (adjoint and checkpointed modes; zero for backprop, whose
+    /// backward pass replays the recorded graph without evaluating the dynamics).</summary>
     public SolveSummary LastBackward { get; private set; }
 
     /// <summary>Integrates the batch from <see cref="T0"/> to <see cref="T1"/>.</summary>
@@ -135,8 +147,10 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <c>odeint(func, y0, t)</c>, but batch first. Each row starts at its first time and ends at its last (the
     /// grid sets the span; <see cref="T0"/>, <see cref="T1"/> and <see cref="OutputTimes"/> are not used), so rows
     /// of an irregularly sampled series can each have their own times, their own span and their own direction.
-    /// Gradients flow to <paramref name="y0"/> and the dynamics' parameters in every <see cref="GradientMode"/>
-    /// (not to the times).
+    /// Gradients flow to <paramref name="y0"/> and the dynamics' parameters (not to the times) with
+    /// <see cref="GradientMode.Backprop"/> and <see cref="GradientMode.Adjoint"/>;
+    /// <see cref="GradientMode.Checkpointed"/> records final states only and throws <see cref="NotSupportedException"/>
+    /// when gradients are enabled.
     /// </summary>
     /// <param name="y0">The states at each row's first time, <c>[B, ...]</c>, in the parameters' dtype and on their
     /// device.</param>
@@ -145,6 +159,7 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <returns>The states at the times, <c>[B, T, ...]</c>, with <c>[:, 0]</c> equal to <paramref name="y0"/>.</returns>
     /// <exception cref="ArgumentException">An input is invalid; the message says which and how.</exception>
     /// <exception cref="OdeSolverException">A row failed and <see cref="ThrowOnFailure"/> is set.</exception>
+    /// <exception cref="NotSupportedException"><see cref="GradientMode.Checkpointed"/> with gradients enabled.</exception>
     /// <example>
     /// <code>
     /// var ts = linspace(0, 25, 1000, dtype: ScalarType.Float64);  // [T]
@@ -177,6 +192,28 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
                     summary => LastBackward = summary);
                 object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
                 return OdeAdjointFunction.apply(args);
+            case GradientMode.Checkpointed:
+                if (!is_grad_enabled())
+                {
+                    return Take(plan, y0);
+                }
+
+                if (!plan.FinalOnly)
+                {
+                    throw new NotSupportedException("GradientMode.Checkpointed returns final states only; use Backprop or Adjoint with OutputTimes or Trajectory.");
+                }
+
+                if (Options.Event is not null)
+                {
+                    throw new NotSupportedException("GradientMode.Checkpointed does not replay events; use Backprop, whose event times and states are differentiable.");
+                }
+
+                var checkpoint = new CheckpointProblem(
+                    odefunc, Scheme, Options, T0, T1, ThrowOnFailure, CheckpointEvery,
+                    summary => LastForward = summary,
+                    summary => LastBackward = summary);
+                object[] checkpointArgs = [checkpoint, y0, .. parameters.Where(static p => p.requires_grad)];
+                return OdeCheckpointFunction.apply(checkpointArgs);
             default:
                 throw new ArgumentException($"GradientMode {GradientMode} is not supported by OdeBlock.", nameof(GradientMode));
         }
@@ -257,7 +294,7 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 
         var failures = solution.Statuses
             .Select(static (s, row) => (Row: row, Status: s))
-            .Where(static f => f.Status != SolverStatus.Success)
+            .Where(static f => f.Status is not (SolverStatus.Success or SolverStatus.Event))
             .ToList();
         throw new OdeSolverException(failures);
     }
