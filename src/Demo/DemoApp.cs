@@ -43,6 +43,7 @@ internal static class DemoApp
                 .WithExample("story")
                 .WithExample("story", "--dataset", "fashion-mnist")
                 .WithExample("story", "--mlp-epochs", "2", "--ode-epochs", "2", "--out", "runs/quick");
+            config.AddCommand<SpiralCommand>("spiral").WithDescription(SpiralCommand.Description).WithExample("spiral").WithExample("spiral", "--irregular", "--gradient", "adjoint");
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription(BenchCommand.Description)
                 .WithExample("bench")
