@@ -79,6 +79,8 @@ internal sealed class BatchSolver : IDisposable
         Tensor? outputTimesRows,
         IStepObserver? observer = null)
     {
+        // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
+        NativeHeap.EnsureConfigured();
         this.observer = observer;
 
         // The smallest step that still moves the clock: |t|·ε, with a little margin.
