@@ -62,6 +62,8 @@ internal sealed class BatchSolver : IDisposable
         Tensor? outputTimesRows,
         IStepObserver? observer = null)
     {
+        // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
+        NativeHeap.EnsureConfigured();
         this.observer = observer;
         var tableau = scheme.Tableau;
         var last = tableau.Stages - 1;
