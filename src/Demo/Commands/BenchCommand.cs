@@ -20,7 +20,7 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
 {
     /// <summary>The command's description, shown by <c>--help</c>.</summary>
     public const string Description =
-        "Run the benchmark problems of shared/bench (checked by sha256) with any scheme and tolerance: wall time (median), " +
+        "Run the benchmark problems of testdata/bench (checked by sha256) with any scheme and tolerance: wall time (median), " +
         "NFE, row evaluations, steps, error against the reference, and overhead = solve time / time of the same network evaluations alone.";
 
     /// <summary>The exit code for bad arguments or bad benchmark data.</summary>

@@ -14,7 +14,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the benchmark folder.</summary>
     [CommandOption("--data <DIR>")]
-    [Description("Benchmark folder (with manifest.json). Default: $NEURALODE_BENCH, else shared/bench found walking up from the current directory or the app's folder.")]
+    [Description("Benchmark folder (with manifest.json). Default: $NEURALODE_BENCH, else the repository's testdata/bench (or a shared/bench) found walking up from the current directory or the app's folder.")]
     public string? Data { get; set; }
 
     /// <summary>Gets or sets the problems (repeatable, or comma-separated).</summary>
