@@ -123,12 +123,19 @@ internal static class DataLocator
         return null;
     }
 
-    /// <summary>Finds the first candidate folder that holds all four files.</summary>
+    /// <summary>Finds the first candidate folder that holds all four files. A <c>--data</c> folder is the only place
+    /// looked at when given: a folder the user names is never silently replaced by another one.</summary>
     /// <param name="info">The data set.</param>
     /// <param name="dataOption">The <c>--data</c> folder, or null.</param>
     /// <returns>The location, or null when no folder has all the files.</returns>
     public static DataLocation? Find(DatasetInfo info, string? dataOption)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        if (dataOption is not null)
+        {
+            return InFolder(info, dataOption) ?? InFolder(info, Path.Combine(dataOption, info.Id));
+        }
+
         foreach (var folder in Candidates(info, dataOption))
         {
             if (InFolder(info, folder) is { } found)
