@@ -41,7 +41,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the number of fixed steps (fixed-step mode for every scheme).</summary>
     [CommandOption("--fixed-steps <N>")]
-    [Description("Solve with N equal steps instead of adaptively. Schemes without an embedded error estimate always take fixed steps: N, or the problem's rk4_steps.")]
+    [Description("Solve with N equal steps instead of adaptively. Schemes without an embedded error estimate always take fixed steps: N, or the problem's rk4_steps. Default: adaptive.")]
     public int? FixedSteps { get; set; }
 
     /// <summary>Gets or sets the number of timed repeats.</summary>
@@ -80,12 +80,12 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the dtype override.</summary>
     [CommandOption("--dtype <DTYPE>")]
-    [Description("Solve in float32 or float64 instead of each problem's own dtype (weights and states are converted).")]
+    [Description("Solve in float32 or float64 instead of each problem's own dtype (weights and states are converted). Default: each problem's own dtype.")]
     public string? DType { get; set; }
 
     /// <summary>Gets or sets the JSON output file.</summary>
     [CommandOption("--json <FILE>")]
-    [Description("Also write every result, the machine and the settings as JSON (written atomically).")]
+    [Description("Also write every result, the machine and the settings as JSON (written atomically). Default: no JSON file.")]
     public string? Json { get; set; }
 
     /// <summary>Gets or sets the gradient mode: none (forward solves only), backprop, adjoint or both.</summary>
