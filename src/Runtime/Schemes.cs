@@ -16,14 +16,14 @@ public static class Schemes
     public static IReadOnlyList<RungeKuttaScheme> All =>
         [.. ByName.Values.OrderBy(static s => s.Name, StringComparer.OrdinalIgnoreCase)];
 
-    /// <summary>Finds a scheme by name (case-insensitive).</summary>
+    /// <summary>Finds a scheme by name (case-insensitive, surrounding white space ignored).</summary>
     /// <param name="name">The declared name, for example <c>"rkf45"</c>.</param>
     /// <returns>The scheme.</returns>
     /// <exception cref="ArgumentException">No scheme has that name; the message lists the known ones.</exception>
     public static RungeKuttaScheme Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (ByName.TryGetValue(name, out var scheme))
+        if (ByName.TryGetValue(name.Trim(), out var scheme))
         {
             return scheme;
         }
@@ -33,12 +33,15 @@ public static class Schemes
             nameof(name));
     }
 
-    /// <summary>Tries to find a scheme by name (case-insensitive).</summary>
+    /// <summary>Tries to find a scheme by name (case-insensitive, surrounding white space ignored).</summary>
     /// <param name="name">The declared name.</param>
     /// <param name="scheme">The scheme when found.</param>
     /// <returns>Whether a scheme has that name.</returns>
-    public static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RungeKuttaScheme? scheme) =>
-        ByName.TryGetValue(name, out scheme);
+    public static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RungeKuttaScheme? scheme)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return ByName.TryGetValue(name.Trim(), out scheme);
+    }
 
     /// <summary>
     /// Registers schemes; generated registries call this from a module initializer. A name already taken by a

@@ -21,7 +21,7 @@ public sealed class SolverInputAndStatusTests
         { "AbsoluteTolerance", _ => SolverOptions.Adaptive(atol: double.PositiveInfinity) },
         { "RelativeToleranceRows", _ => new SolverOptions { RelativeToleranceRows = ones(2, dtype: ScalarType.Float64) } },
         { "RelativeToleranceRows", _ => new SolverOptions { RelativeToleranceRows = tensor(new[] { 1e-3, double.NaN, 1e-3 }) } },
-        { "AbsoluteToleranceRows", _ => new SolverOptions { AbsoluteToleranceRows = tensor(new[] { 1e-3, 0, 1e-3 }) } },
+        { "AbsoluteToleranceRows", _ => new SolverOptions { AbsoluteToleranceRows = tensor(new[] { 1e-3, -1e-9, 1e-3 }) } },
         { "Steps", _ => SolverOptions.FixedSteps(0) },
         { "Dt", _ => SolverOptions.FixedDt(-0.1) },
         { "Dt", _ => SolverOptions.FixedDt(double.NaN) },

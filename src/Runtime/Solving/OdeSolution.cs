@@ -21,14 +21,16 @@ public sealed class OdeSolution : IDisposable
     /// <summary>Gets the state each row ended with, <c>[B, ...]</c>: at t1 on success, else the last accepted state.</summary>
     public Tensor Y { get; }
 
-    /// <summary>Gets the time each row reached, <c>[B]</c> (t1 on success).</summary>
+    /// <summary>Gets the time each row reached, <c>[B]</c> float64 whatever the state's dtype (its t1 on success).</summary>
     public Tensor T { get; }
 
-    /// <summary>Gets the requested output times, <c>[T]</c> or <c>[B, T]</c>, or null when none were requested.</summary>
+    /// <summary>Gets the requested output times or time grid as given, <c>[T]</c> or <c>[B, T]</c>, or null when none
+    /// were requested.</summary>
     public Tensor? Ts { get; }
 
-    /// <summary>Gets the states at the output times, <c>[B, T, ...]</c>, or null when none were requested. Entries a
-    /// failed row never reached are NaN.</summary>
+    /// <summary>Gets the states at the output times (or at every time of the grid), <c>[B, T, ...]</c>, or null when
+    /// none were requested. Every entry of a row that succeeded is written; entries a failed row never reached are
+    /// NaN.</summary>
     public Tensor? Ys { get; }
 
     /// <summary>Gets each row's <see cref="SolverStatus"/> code, <c>[B]</c> int64.</summary>
@@ -70,18 +72,25 @@ public sealed class OdeSolution : IDisposable
     }
 }
 
-/// <summary>Per-row work counters of a solve. Evaluations are counted only for rows that were actually evaluated.</summary>
+/// <summary>
+/// Per-row work counters of a solve. <see cref="FunctionEvaluations"/> counts each row's own work: the
+/// evaluations made while that row was running. The work actually done, which also includes rows evaluated in a
+/// batched call while masked (finished or failed rows that have not left the work set yet), is
+/// <see cref="RowEvaluations"/> over <see cref="Calls"/> batched calls.
+/// </summary>
 public sealed class SolverStats : IDisposable
 {
-    internal SolverStats(Tensor evaluations, Tensor accepted, Tensor rejected, long calls)
+    internal SolverStats(Tensor evaluations, Tensor accepted, Tensor rejected, long calls, long rowEvaluations)
     {
         FunctionEvaluations = evaluations;
         AcceptedSteps = accepted;
         RejectedSteps = rejected;
         Calls = calls;
+        RowEvaluations = rowEvaluations;
     }
 
-    /// <summary>Gets how many times each row was evaluated by the dynamics, <c>[B]</c> int64.</summary>
+    /// <summary>Gets how many times each row was evaluated by the dynamics while it was running, <c>[B]</c> int64
+    /// (0 for a row whose span is empty or whose initial state is not finite).</summary>
     public Tensor FunctionEvaluations { get; }
 
     /// <summary>Gets each row's accepted steps, <c>[B]</c> int64.</summary>
@@ -93,16 +102,20 @@ public sealed class SolverStats : IDisposable
     /// <summary>Gets the number of batched calls of the dynamics (the NFE of a solver without per-row work).</summary>
     public long Calls { get; }
 
-    /// <summary>Gets the total number of row evaluations (the sum of <see cref="FunctionEvaluations"/>).</summary>
-    public long RowEvaluations => Reduce(static x => x.sum());
+    /// <summary>Gets the total number of rows evaluated, summed over all <see cref="Calls"/>: the work done, including
+    /// masked rows that were evaluated with the batch after they had finished. At least the sum of
+    /// <see cref="FunctionEvaluations"/>; equal to it when every finished row left the work set at once
+    /// (<see cref="CompactionMode.Always"/>).</summary>
+    public long RowEvaluations { get; }
 
     /// <summary>Gets the largest per-row evaluation count.</summary>
-    public long MaxFunctionEvaluations => Reduce(static x => x.max());
-
-    private long Reduce(Func<Tensor, Tensor> reduce)
+    public long MaxFunctionEvaluations
     {
-        using var scope = NewDisposeScope();
-        return reduce(FunctionEvaluations).item<long>();
+        get
+        {
+            using var scope = NewDisposeScope();
+            return FunctionEvaluations.max().item<long>();
+        }
     }
 
     /// <summary>Disposes the counters.</summary>

@@ -39,27 +39,27 @@ public sealed record StepSizeController
         static bool Finite(double x) => double.IsFinite(x);
         if (!Finite(PCoefficient) || !Finite(ICoefficient) || !Finite(DCoefficient))
         {
-            throw new ArgumentException("The controller's P, I and D coefficients must be finite.");
+            throw new ArgumentException($"Controller.PCoefficient, ICoefficient and DCoefficient must be finite; got P = {PCoefficient}, I = {ICoefficient}, D = {DCoefficient}.", "options");
         }
 
         if (!(Safety > 0 && Safety <= 1))
         {
-            throw new ArgumentException($"The controller's Safety must be in (0, 1]; got {Safety}.");
+            throw new ArgumentException($"Controller.Safety must be in (0, 1]; got {Safety}.", "options");
         }
 
         if (!(FactorMin > 0 && FactorMin < 1))
         {
-            throw new ArgumentException($"The controller's FactorMin must be in (0, 1); got {FactorMin}.");
+            throw new ArgumentException($"Controller.FactorMin must be in (0, 1); got {FactorMin}.", "options");
         }
 
         if (!(FactorMax > 1 && double.IsFinite(FactorMax)))
         {
-            throw new ArgumentException($"The controller's FactorMax must be finite and greater than 1; got {FactorMax}.");
+            throw new ArgumentException($"Controller.FactorMax must be finite and greater than 1; got {FactorMax}.", "options");
         }
 
         if (PCoefficient + ICoefficient + DCoefficient <= 0)
         {
-            throw new ArgumentException("The controller's P + I + D must be positive, or steps would never adapt.");
+            throw new ArgumentException($"Controller.PCoefficient + ICoefficient + DCoefficient must be positive, or steps would never adapt; got {PCoefficient + ICoefficient + DCoefficient}.", "options");
         }
     }
 }

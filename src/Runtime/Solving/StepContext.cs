@@ -1,0 +1,13 @@
+using NeuralOde.Stepping;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Solving;
+
+/// <summary>What a step observer sees of one step of the running rows.</summary>
+/// <param name="Index">The global row of each stepped row, <c>[Ba]</c>.</param>
+/// <param name="T">Each stepped row's time at the step's start, <c>[Ba]</c>, in the state's dtype (as the dynamics see it).</param>
+/// <param name="Dt">Each stepped row's step, <c>[Ba]</c>, in the state's dtype (as the step used it).</param>
+/// <param name="Y">The state at the step's start, <c>[Ba, ...]</c>.</param>
+/// <param name="Step">The step's results, including the scaled stages.</param>
+/// <param name="Active">Which stepped rows are running, <c>[Ba]</c> (all of them when compacted).</param>
+internal sealed record StepContext(Tensor Index, Tensor T, Tensor Dt, Tensor Y, RungeKuttaStep Step, Tensor Active);
