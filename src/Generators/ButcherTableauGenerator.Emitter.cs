@@ -14,9 +14,9 @@ namespace NeuralOde.Generators;
 public sealed partial class ButcherTableauGenerator
 {
     /// <summary>
-    /// Writes one tableau's file: the <c>Scheme</c> property and the nested <c>Method</c> class with named
-    /// coefficient constants, cached scalars, metadata and the unrolled <c>Step</c> (and <c>Interpolate</c> when the
-    /// tableau declares dense output). Zero coefficients are left out of the arithmetic.
+    /// Writes one tableau's file: the <c>Scheme</c> property and the nested <c>Method</c> class with the tableau
+    /// metadata (every coefficient stated once), the unrolled <c>Step</c> and, when the tableau declares dense output,
+    /// <c>Interpolate</c>. The arithmetic reads the coefficients' cached scalars; zero coefficients are left out of it.
     /// </summary>
     internal static class Emitter
     {
@@ -89,13 +89,15 @@ public sealed partial class ButcherTableauGenerator
             return writer.ToSourceText();
         }
 
-        /// <summary>A coefficient constant: its name, value and comment.</summary>
-        private readonly record struct Constant(string Name, CoefficientSpec Coefficient);
-
         /// <summary>Writes the members of one tableau's <c>Scheme</c> property and <c>Method</c> class.</summary>
         private sealed class MethodWriter(TableauSpec spec, SourceWriter writer)
         {
-            private readonly List<string> _usedScalars = [];
+            /// <summary>The most terms of a linear combination written on one line; longer ones continue below.</summary>
+            private const int TermsPerLine = 3;
+
+            /// <summary>The longest vector of coefficients written on one line of the tableau metadata.</summary>
+            private const int MetadataLineLength = 90;
+
             private readonly string _method = spec.FullyQualifiedName + ".Method";
             private readonly int _stages = spec.Stages;
 
@@ -106,26 +108,19 @@ public sealed partial class ButcherTableauGenerator
                 writer.WriteLine($"/// <summary>Gets the generated {name} scheme ({summary}).</summary>");
                 writer.WriteLine($"public static {_method} Scheme => {_method}.Instance;");
                 writer.WriteLine();
-
-                // The bodies are built first: they decide which constants need a cached scalar.
-                var step = StepBody();
-                var interpolate = spec.BTheta is null ? null : InterpolateBody();
-
                 writer.WriteLine($"/// <summary>The {name} scheme compiled from <see cref=\"{spec.FullyQualifiedName}\"/>: {summary}.</summary>");
                 writer.WriteLine($"[{KnownTypeNames.GeneratedCodeAttribute}(\"{KnownTypeNames.GeneratorName}\", \"{KnownTypeNames.GeneratorVersion}\")]");
                 writer.OpenBlock($"public sealed class Method : {KnownTypeNames.RungeKuttaScheme}, {KnownTypeNames.IRungeKuttaScheme}<{_method}>");
-                WriteConstants();
                 WriteInstanceMembers();
                 WriteTableau();
                 writer.WriteLine();
-                WriteStep(step);
-                if (interpolate is not null)
+                WriteStep();
+                if (spec.BTheta is not null)
                 {
                     writer.WriteLine();
-                    WriteInterpolate(interpolate);
+                    WriteInterpolate();
                 }
 
-                WriteScalars();
                 writer.CloseBlock();
             }
 
@@ -144,115 +139,16 @@ public sealed partial class ButcherTableauGenerator
                     text.Append(", first same as last");
                 }
 
-                if (spec.BTheta is not null)
+                if (spec.DenseOrder is { } denseOrder)
+                {
+                    text.Append(", dense output of order ").Append(denseOrder);
+                }
+                else if (spec.BTheta is not null)
                 {
                     text.Append(", dense output");
                 }
 
                 return text.ToString();
-            }
-
-            // ---- Constants ----------------------------------------------------------------------------------
-
-            private IEnumerable<Constant> Nodes() =>
-                spec.C.Select((c, i) => new Constant($"C{i + 1}", c));
-
-            private IEnumerable<Constant> StageCoefficients() =>
-                spec.A.SelectMany((row, i) => row.Select((a, j) => new Constant($"A{i + 1}_{j + 1}", a)));
-
-            private IEnumerable<Constant> Weights() => spec.B.Select((b, i) => new Constant($"B{i + 1}", b));
-
-            private IEnumerable<Constant> EmbeddedWeights() =>
-                spec.BHat?.Select((b, i) => new Constant($"BHat{i + 1}", b)) ?? [];
-
-            private IEnumerable<Constant> ErrorWeights() =>
-                spec.E?.Select((e, i) => new Constant($"E{i + 1}", e)) ?? [];
-
-            private IEnumerable<Constant> DenseCoefficients() =>
-                spec.BTheta?.SelectMany((row, i) => row.Select((d, k) => new Constant($"D{i + 1}_{k + 1}", d))) ?? [];
-
-            private void WriteConstants()
-            {
-                var groups = new (string Comment, IEnumerable<Constant> Constants)[]
-                {
-                    ("// Nodes.", Nodes()),
-                    ("// Stage coefficients; zero entries are left out.", StageCoefficients()),
-                    ($"// Weights of the propagated solution (order {spec.Order}).", Weights()),
-                    ($"// Weights of the embedded solution (order {spec.EmbeddedOrder}); the step uses the error weights below.", EmbeddedWeights()),
-                    ("// Error weights E = B − BHat.", ErrorWeights()),
-                    ("// Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.", DenseCoefficients()),
-                };
-
-                var first = true;
-                foreach (var (comment, constants) in groups)
-                {
-                    var nonzero = constants.Where(static c => !c.Coefficient.IsZero).ToList();
-                    if (nonzero.Count == 0)
-                    {
-                        continue;
-                    }
-
-                    if (!first)
-                    {
-                        writer.WriteLine();
-                    }
-
-                    first = false;
-                    writer.WriteLine(comment);
-                    foreach (var constant in nonzero)
-                    {
-                        writer.WriteLine(ConstantDeclaration(constant));
-                    }
-                }
-
-                if (!first)
-                {
-                    writer.WriteLine();
-                }
-            }
-
-            /// <summary>
-            /// <c>private const double A2_1 = 0.5; // 1/2</c>: the comment gives the exact fraction, or else the source
-            /// text, and is left out when it would only repeat the literal (an inexact <c>0.161</c>).
-            /// </summary>
-            private static string ConstantDeclaration(Constant constant)
-            {
-                var literal = CoefficientFormatter.Literal(constant.Coefficient.Value);
-                var comment = CoefficientFormatter.OneLine(constant.Coefficient.Comment);
-                var declaration = $"private const double {constant.Name} = {literal};";
-                return constant.Coefficient.Exact is null && comment == literal ? declaration : $"{declaration} // {comment}";
-            }
-
-            /// <summary>
-            /// Writes the nested class <c>S</c> of cached native scalars, <c>S.X</c> for constant <c>X</c>. It is a
-            /// class of its own so that its fields are created on the first step, not when the assembly loads: the
-            /// registry's module initializer creates <c>Method.Instance</c>, and that must not need libtorch (a
-            /// missing native library then surfaces where <c>TorchNative</c> can explain it).
-            /// </summary>
-            private void WriteScalars()
-            {
-                // Declared in the order of the constants, whatever order the bodies used them in.
-                var order = Nodes().Concat(StageCoefficients()).Concat(Weights()).Concat(ErrorWeights()).Concat(DenseCoefficients())
-                    .Select(static c => c.Name)
-                    .Append("One")
-                    .ToList();
-                var used = _usedScalars.Distinct().OrderBy(order.IndexOf).ToList();
-                if (used.Count == 0)
-                {
-                    return;
-                }
-
-                writer.WriteLine();
-                writer.WriteLine("// Native scalars of the coefficients the arithmetic uses, created on the first step (not when the");
-                writer.WriteLine("// assembly loads and registers the scheme, which must not need libtorch).");
-                writer.OpenBlock("private static class S");
-                foreach (var constant in used)
-                {
-                    var value = constant == "One" ? "1" : "Method." + constant;
-                    writer.WriteLine($"internal static readonly {KnownTypeNames.Scalar} {constant} = {KnownTypeNames.StepKernels}.Coefficient({value});");
-                }
-
-                writer.CloseBlock();
             }
 
             private void WriteInstanceMembers()
@@ -284,72 +180,141 @@ public sealed partial class ButcherTableauGenerator
                     public override bool HasDenseOutput => {{(spec.BTheta is null ? "false" : "true")}};
 
                     """);
+                if (spec.DenseOrder is { } denseOrder)
+                {
+                    writer.WriteLine("/// <inheritdoc/>");
+                    writer.WriteLine($"public override int? DenseOrder => {denseOrder.ToString(CultureInfo.InvariantCulture)};");
+                    writer.WriteLine();
+                }
+
+                if (spec.DenseOutputUsesEndSlope)
+                {
+                    writer.WriteLine("/// <inheritdoc/>");
+                    writer.WriteLine("public override bool InterpolationUsesEndSlope => true;");
+                    writer.WriteLine();
+                }
             }
 
-            // ---- Metadata -----------------------------------------------------------------------------------
+            // ---- The tableau: every coefficient once ----------------------------------------------------------
 
             private void WriteTableau()
             {
+                writer.WriteLine("// Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads");
+                writer.WriteLine("// their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.");
                 writer.WriteLine("/// <inheritdoc/>");
                 writer.WriteLine($"public override {KnownTypeNames.ButcherTableau} Tableau {{ get; }} = new(");
                 writer.Indentation++;
-                writer.WriteLine($"c: {Vector(Nodes())},");
-                WriteMatrix("a", spec.A.Select((row, i) => row.Select((a, j) => new Constant($"A{i + 1}_{j + 1}", a))), ",");
-                writer.WriteLine($"b: {Vector(Weights())},");
-                writer.WriteLine($"bHat: {(spec.BHat is null ? "null" : Vector(EmbeddedWeights()))},");
-                if (spec.BTheta is { } dense)
-                {
-                    WriteMatrix("bTheta", dense.Select((row, i) => row.Select((d, k) => new Constant($"D{i + 1}_{k + 1}", d))), ");");
-                }
-                else
-                {
-                    writer.WriteLine("bTheta: null);");
-                }
-
+                WriteVector("c", spec.C, ",");
+                WriteMatrix("a", spec.A, ",");
+                WriteVector("b", spec.B, ",");
+                WriteVector("bHat", spec.BHat, ",");
+                WriteVector("e", spec.E, ",");
+                WriteMatrix("bTheta", spec.BTheta, ");");
                 writer.Indentation--;
             }
 
-            private void WriteMatrix(string parameter, IEnumerable<IEnumerable<Constant>> rows, string end)
+            private void WriteVector(string parameter, EquatableArray<CoefficientSpec>? vector, string end)
             {
+                if (vector is not { } items)
+                {
+                    writer.WriteLine($"{parameter}: null{end}");
+                    return;
+                }
+
+                var lines = VectorLines(items);
+                if (lines.Count == 1)
+                {
+                    writer.WriteLine($"{parameter}: {lines[0]}{end}");
+                    return;
+                }
+
+                writer.WriteLine(parameter + ":");
+                WriteLines(lines, end);
+            }
+
+            private void WriteMatrix(string parameter, EquatableArray<EquatableArray<CoefficientSpec>>? matrix, string end)
+            {
+                if (matrix is not { } rows)
+                {
+                    writer.WriteLine($"{parameter}: null{end}");
+                    return;
+                }
+
                 writer.WriteLine(parameter + ":");
                 writer.WriteLine("[");
                 writer.Indentation++;
                 foreach (var row in rows)
                 {
-                    writer.WriteLine(Vector(row) + ",");
+                    WriteLines(VectorLines(row), ",");
                 }
 
                 writer.Indentation--;
                 writer.WriteLine("]" + end);
             }
 
-            private static string Vector(IEnumerable<Constant> constants) =>
-                "[" + string.Join(", ", constants.Select(static c => MetadataElement(c))) + "]";
+            private void WriteLines(List<string> lines, string end)
+            {
+                for (var n = 0; n < lines.Count; n++)
+                {
+                    writer.WriteLine(n == lines.Count - 1 ? lines[n] + end : lines[n]);
+                }
+            }
 
-            private static string MetadataElement(Constant constant) =>
-                $"new({(constant.Coefficient.IsZero ? "0" : constant.Name)}, {(constant.Coefficient.Exact is { } exact ? SymbolDisplay.FormatLiteral(exact, quote: true) : "null")})";
+            /// <summary><c>[new(0.2, "1/5"), new(0, "0")]</c> on one line, or one bracket per line around rows of entries.</summary>
+            private static List<string> VectorLines(EquatableArray<CoefficientSpec> items)
+            {
+                var elements = items.Select(static c => MetadataElement(c)).ToList();
+                var oneLine = "[" + string.Join(", ", elements) + "]";
+                if (oneLine.Length <= MetadataLineLength)
+                {
+                    return [oneLine];
+                }
+
+                var lines = new List<string> { "[" };
+                var line = new StringBuilder();
+                foreach (var element in elements)
+                {
+                    if (line.Length > 0 && line.Length + element.Length + 2 > MetadataLineLength)
+                    {
+                        lines.Add(Indent + line.ToString().TrimEnd());
+                        line.Clear();
+                    }
+
+                    line.Append(element).Append(", ");
+                }
+
+                lines.Add(Indent + line.ToString().TrimEnd().TrimEnd(','));
+                lines.Add("]");
+                return lines;
+            }
+
+            private static string MetadataElement(CoefficientSpec coefficient) =>
+                $"new({(coefficient.IsZero ? "0" : CoefficientFormatter.Literal(coefficient.Value))}, {(coefficient.Exact is { } exact ? SymbolDisplay.FormatLiteral(exact, quote: true) : "null")})";
 
             // ---- Step ---------------------------------------------------------------------------------------
 
-            private List<string> StepBody()
+            private void WriteStep()
             {
                 var lines = new List<string>
                 {
                     $"using var scope = {KnownTypeNames.Torch}.NewDisposeScope();",
-                    $"var h = {KnownTypeNames.StepKernels}.PerRow(dt, y);",
+                    "var s = Scalars;",
+                    "var h = PerRow(dt, y);",
                     string.Empty,
+                    "// Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).",
                     "var hk1 = k1.mul(h);",
                 };
 
                 var lastEvaluated = spec.IsFsal ? _stages - 1 : _stages;
                 for (var i = 2; i <= lastEvaluated; i++)
                 {
-                    var input = Combination("y", spec.A[i - 1].Select((a, j) => (a, $"A{i}_{j + 1}", $"hk{j + 1}")));
-                    lines.Add($"var hk{i} = {KnownTypeNames.StepKernels}.ScaleSlope(f({StageTime(i)}, {input}), h);");
+                    var terms = spec.A[i - 1].Select((a, j) => (a, $"s.A({i}, {j + 1})", $"hk{j + 1}"));
+                    lines.Add($"var Y{i} = {Combination("y", terms)};");
+                    lines.Add($"var hk{i} = ScaleSlope(f({StageTime(i)}, Y{i}), h);");
                 }
 
                 lines.Add(string.Empty);
-                var weights = spec.B.Select((b, j) => (b, $"B{j + 1}", $"hk{j + 1}")).ToList();
+                var weights = spec.B.Select((b, j) => (b, $"s.B({j + 1})", $"hk{j + 1}"));
                 if (spec.IsFsal)
                 {
                     lines.Add("// FSAL: the last stage is evaluated at the new solution.");
@@ -378,7 +343,7 @@ public sealed partial class ButcherTableauGenerator
                 lines.Add(Indent + "y1.MoveToOuterDisposeScope(),");
                 lines.Add(Indent + (spec.E is null ? "error: null," : "error.MoveToOuterDisposeScope(),"));
                 lines.Add(Indent + (spec.IsFsal ? $"endSlope: k{_stages}.MoveToOuterDisposeScope()," : "endSlope: null,"));
-                if (_stages <= 4)
+                if (_stages <= 2)
                 {
                     lines.Add(Indent + $"scaledStages: [{string.Join(", ", scaledStages)}]);");
                 }
@@ -390,11 +355,6 @@ public sealed partial class ButcherTableauGenerator
                     lines.Add(Indent + "]);");
                 }
 
-                return lines;
-            }
-
-            private void WriteStep(List<string> body)
-            {
                 writer.WriteLine($$"""
                     /// <inheritdoc/>
                     public override {{KnownTypeNames.RungeKuttaStep}} Step(
@@ -404,7 +364,7 @@ public sealed partial class ButcherTableauGenerator
                         {{KnownTypeNames.Tensor}} y,
                         {{KnownTypeNames.Tensor}} k1)
                     """);
-                WriteBody(body);
+                WriteBody(lines);
             }
 
             private void WriteBody(List<string> body)
@@ -426,62 +386,62 @@ public sealed partial class ButcherTableauGenerator
             }
 
             /// <summary>The time of stage i: t, or t + cᵢ·dt per row (also for cᵢ = 1: a bare <c>add(dt)</c> would create a native scalar).</summary>
-            private string StageTime(int stage)
-            {
-                var c = spec.C[stage - 1];
-                if (c.IsZero)
-                {
-                    return "t";
-                }
-
-                return $"t.add(dt, {Use($"C{stage}")})";
-            }
+            private string StageTime(int stage) =>
+                spec.C[stage - 1].IsZero ? "t" : $"t.add(dt, s.C({stage}))";
 
             /// <summary>
-            /// <c>y.add(hk1, S.A3_1).add_(hk2, S.A3_2)</c>: a fresh tensor from the first nonzero term, then fused
-            /// in-place multiply-adds (all in place when the base is already a fresh tensor). Every term passes its
-            /// coefficient's cached scalar, ±1 included: TorchSharp's <c>add(t)</c> creates a native <c>Scalar(1)</c> per
-            /// call that only the finalizer frees, and it has no <c>sub(t, alpha)</c>. With no nonzero term the result
-            /// is the base itself.
+            /// <c>y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2))</c>: a fresh tensor from the first nonzero term, then fused
+            /// in-place multiply-adds (all in place when the base is already a fresh tensor), at most
+            /// <see cref="TermsPerLine"/> terms to a line. Every term passes its coefficient's cached scalar, ±1
+            /// included: TorchSharp's <c>add(t)</c> creates a native <c>Scalar(1)</c> per call that only the finalizer
+            /// frees, and it has no <c>sub(t, alpha)</c>. With no nonzero term the result is the base itself.
             /// </summary>
-            private string Combination(
+            private static string Combination(
                 string baseTensor,
-                IEnumerable<(CoefficientSpec Coefficient, string Name, string Tensor)> terms,
-                bool baseIsFresh = false)
+                IEnumerable<(CoefficientSpec Coefficient, string Scalar, string Tensor)> terms,
+                bool baseIsFresh = false,
+                int termsBefore = 0)
             {
                 var text = new StringBuilder(baseTensor);
                 var first = !baseIsFresh;
-                foreach (var (coefficient, name, tensor) in terms)
+                var count = termsBefore;
+                foreach (var (coefficient, scalar, tensor) in terms)
                 {
                     if (coefficient.IsZero)
                     {
                         continue;
                     }
 
-                    text.Append(first ? ".add(" : ".add_(").Append(tensor).Append(", ").Append(Use(name)).Append(')');
+                    if (count > 0 && count % TermsPerLine == 0)
+                    {
+                        text.Append('\n').Append(Indent);
+                    }
+
+                    text.Append(first ? ".add(" : ".add_(").Append(tensor).Append(", ").Append(scalar).Append(')');
                     first = false;
+                    count++;
                 }
 
                 return text.ToString();
             }
 
-            /// <summary><c>hk1.mul(S.E1).add_(hk3, S.E3)…</c>, or zeros when every error weight vanishes.</summary>
-            private string ErrorCombination(EquatableArray<CoefficientSpec> errorWeights)
+            /// <summary><c>hk1.mul(s.E(1)).add_(hk3, s.E(3))…</c>, or zeros when every error weight vanishes.</summary>
+            private static string ErrorCombination(EquatableArray<CoefficientSpec> errorWeights)
             {
-                var terms = errorWeights.Select((e, j) => (e, $"E{j + 1}", $"hk{j + 1}")).Where(static t => !t.e.IsZero).ToList();
+                var terms = errorWeights.Select((e, j) => (e, $"s.E({j + 1})", $"hk{j + 1}")).Where(static t => !t.e.IsZero).ToList();
                 if (terms.Count == 0)
                 {
                     return $"{KnownTypeNames.Torch}.zeros_like(y)";
                 }
 
-                var (coefficient, name, tensor) = terms[0];
+                var (coefficient, scalar, tensor) = terms[0];
                 var head = coefficient.Value switch
                 {
                     1 => $"{tensor}.clone()",
                     -1 => $"{tensor}.neg()",
-                    _ => $"{tensor}.mul({Use(name)})",
+                    _ => $"{tensor}.mul({scalar})",
                 };
-                return Combination(head, terms.Skip(1), baseIsFresh: true);
+                return Combination(head, terms.Skip(1), baseIsFresh: true, termsBefore: 1);
             }
 
             /// <summary>A trailing comment naming the zero weights that were left out, such as <c> // b2 = b6 = 0: skipped</c>.</summary>
@@ -493,18 +453,24 @@ public sealed partial class ButcherTableauGenerator
 
             // ---- Dense output -------------------------------------------------------------------------------
 
-            private List<string> InterpolateBody()
+            private void WriteInterpolate()
             {
                 var dense = spec.BTheta!.Value;
                 var degree = dense.Select(static row => LastNonzero(row)).DefaultIfEmpty(0).Max();
                 var lines = new List<string>
                 {
                     $"using var scope = {KnownTypeNames.Torch}.NewDisposeScope();",
-                    $"var th = {KnownTypeNames.StepKernels}.PerRow(theta, y);",
+                    "var s = Scalars;",
+                    "var th = PerRow(theta, y);",
                 };
                 for (var k = 2; k <= degree; k++)
                 {
                     lines.Add($"var {Power(k)} = {Power(k - 1)}.mul(th);");
+                }
+
+                if (spec.DenseOutputUsesEndSlope)
+                {
+                    lines.Add("var h = PerRow(dt, y);");
                 }
 
                 lines.Add(string.Empty);
@@ -512,13 +478,16 @@ public sealed partial class ButcherTableauGenerator
                 var stages = new List<int>();
                 for (var i = 0; i < dense.Count; i++)
                 {
-                    var terms = dense[i].Select((d, k) => (d, $"D{i + 1}_{k + 1}", Power(k + 1))).Where(static t => !t.d.IsZero).ToList();
+                    var terms = dense[i].Select((d, k) => (d, $"s.D({i + 1}, {k + 1})", Power(k + 1))).Where(static t => !t.d.IsZero).ToList();
                     if (terms.Count == 0)
                     {
                         continue;
                     }
 
-                    lines.Add($"var b{i + 1} = {Polynomial(terms)};");
+                    // The end slope's weight takes the step h per row, so that the product below is h·f(t + h, y₁).
+                    var polynomial = Polynomial(terms);
+                    var scale = i != _stages ? string.Empty : polynomial.Contains('.') ? ".mul_(h)" : ".mul(h)";
+                    lines.Add($"var b{i + 1} = {polynomial}{scale};");
                     stages.Add(i);
                 }
 
@@ -529,40 +498,40 @@ public sealed partial class ButcherTableauGenerator
                 {
                     var call = n == 0 ? "addcmul" : "addcmul_";
                     var end = n == stages.Count - 1 ? ";" : string.Empty;
-                    lines.Add($"{Indent}.{call}(step.ScaledStages[{stages[n]}], b{stages[n] + 1}, {Use("One")}){end}");
+                    var stage = stages[n] == _stages ? "endSlope" : $"step.ScaledStages[{stages[n]}]";
+                    lines.Add($"{Indent}.{call}({stage}, b{stages[n] + 1}, s.One){end}");
                 }
 
                 lines.Add("return result.MoveToOuterDisposeScope();");
-                return lines;
-            }
 
-            /// <summary>
-            /// One stage's bᵢ(θ), such as <c>th.mul(S.D1_1).add_(th2, S.D1_2)</c>. A leading coefficient of 1 starts
-            /// from the power itself: <c>th.add(th2, S.D1_2)</c>, whose first (out-of-place) term makes a fresh tensor
-            /// before anything is added in place, or just <c>th2</c> when it is the only term. That alias is safe: the
-            /// powers and every bᵢ are only read afterwards (<c>addcmul</c> writes into the fresh result alone).
-            /// </summary>
-            private string Polynomial(List<(CoefficientSpec Coefficient, string Name, string Power)> terms)
-            {
-                var (coefficient, name, power) = terms[0];
-                return coefficient.Value switch
-                {
-                    1 => Combination(power, terms.Skip(1)),
-                    -1 => Combination($"{power}.neg()", terms.Skip(1), baseIsFresh: true),
-                    _ => Combination($"{power}.mul({Use(name)})", terms.Skip(1), baseIsFresh: true),
-                };
-            }
-
-            private void WriteInterpolate(List<string> body)
-            {
+                var endSlope = spec.DenseOutputUsesEndSlope
+                    ? $"\n{Indent}{KnownTypeNames.Tensor} dt,\n{Indent}{KnownTypeNames.Tensor} endSlope,"
+                    : string.Empty;
                 writer.WriteLine($$"""
                     /// <inheritdoc/>
                     public override {{KnownTypeNames.Tensor}} Interpolate(
                         {{KnownTypeNames.Tensor}} y,
-                        {{KnownTypeNames.RungeKuttaStep}} step,
+                        {{KnownTypeNames.RungeKuttaStep}} step,{{endSlope}}
                         {{KnownTypeNames.Tensor}} theta)
                     """);
-                WriteBody(body);
+                WriteBody(lines);
+            }
+
+            /// <summary>
+            /// One stage's bᵢ(θ), such as <c>th.mul(s.D(1, 1)).add_(th2, s.D(1, 2))</c>. A leading coefficient of 1 starts
+            /// from the power itself: <c>th.add(th2, s.D(1, 2))</c>, whose first (out-of-place) term makes a fresh tensor
+            /// before anything is added in place, or just <c>th2</c> when it is the only term. That alias is safe: the
+            /// powers and every bᵢ are only read afterwards (<c>addcmul</c> writes into the fresh result alone).
+            /// </summary>
+            private static string Polynomial(List<(CoefficientSpec Coefficient, string Scalar, string Power)> terms)
+            {
+                var (coefficient, scalar, power) = terms[0];
+                return coefficient.Value switch
+                {
+                    1 => Combination(power, terms.Skip(1), termsBefore: 1),
+                    -1 => Combination($"{power}.neg()", terms.Skip(1), baseIsFresh: true, termsBefore: 1),
+                    _ => Combination($"{power}.mul({scalar})", terms.Skip(1), baseIsFresh: true, termsBefore: 1),
+                };
             }
 
             private static int LastNonzero(EquatableArray<CoefficientSpec> row)
@@ -579,15 +548,6 @@ public sealed partial class ButcherTableauGenerator
             }
 
             private static string Power(int k) => k == 1 ? "th" : "th" + k.ToString(CultureInfo.InvariantCulture);
-
-            // ---- Helpers ------------------------------------------------------------------------------------
-
-            /// <summary>Records that the body uses constant <paramref name="name"/> and returns its cached scalar, <c>S.name</c>.</summary>
-            private string Use(string name)
-            {
-                _usedScalars.Add(name);
-                return "S." + name;
-            }
 
             private static string XmlText(string text) =>
                 text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

@@ -85,8 +85,8 @@ public sealed partial class ButcherTableauGenerator
             var bHat = reader.ReadVector("BHat", required: false);
             var bTheta = reader.ReadMatrix("BTheta", required: false);
 
-            var (order, orderLocation, embeddedOrder, embeddedOrderLocation) = ReadOrders(
-                displayName, attribute, attributeSyntax, typeLocation, bHat.IsDeclared, diagnostics);
+            var orders = ReadOrders(displayName, attribute, attributeSyntax, typeLocation, bHat.IsDeclared, bTheta.IsDeclared, diagnostics);
+            var (order, embeddedOrder, denseOrder) = (orders.Order, orders.EmbeddedOrder, orders.DenseOrder);
             if (!bHat.IsDeclared && !attribute.NamedArguments.Any(static pair => pair.Key == "EmbeddedOrder"))
             {
                 // (With EmbeddedOrder set, RKG015 already says that BHat is missing.)
@@ -102,9 +102,11 @@ public sealed partial class ButcherTableauGenerator
                 {
                     DisplayName = displayName,
                     Order = order ?? 0,
-                    OrderLocation = orderLocation,
+                    OrderLocation = orders.OrderLocation,
                     EmbeddedOrder = embeddedOrder,
-                    EmbeddedOrderLocation = embeddedOrderLocation,
+                    EmbeddedOrderLocation = orders.EmbeddedOrderLocation,
+                    DenseOrder = denseOrder,
+                    DenseOrderLocation = orders.DenseOrderLocation,
                     C = c.Value,
                     A = a.Value,
                     B = b.Value,
@@ -153,6 +155,7 @@ public sealed partial class ButcherTableauGenerator
                 BHat = bHat.Value is null ? null : ToSpec(bHat.Value.Items),
                 E = validated.E is null ? null : ToSpec(validated.E),
                 BTheta = bTheta.Value?.Rows.Select(static row => ToSpec(row.Items)).ToEquatableArray(),
+                DenseOrder = bTheta.Value is null ? null : denseOrder,
                 IsFsal = validated.IsFsal,
             };
             return new TableauParseResult { Spec = spec, Diagnostics = [.. diagnostics] };
@@ -312,16 +315,17 @@ public sealed partial class ButcherTableauGenerator
             return true;
         }
 
-        private static (int? Order, Location OrderLocation, int? EmbeddedOrder, Location EmbeddedOrderLocation) ReadOrders(
+        private static DeclaredOrders ReadOrders(
             string displayName,
             AttributeData attribute,
             AttributeSyntax? attributeSyntax,
             Location typeLocation,
             bool hasBHat,
+            bool hasBTheta,
             List<Diagnostic> diagnostics)
         {
             var attributeLocation = attributeSyntax?.GetLocation() ?? typeLocation;
-            (bool IsSet, int? Value) order = default, embeddedOrder = default;
+            (bool IsSet, int? Value) order = default, embeddedOrder = default, denseOrder = default;
             foreach (var pair in attribute.NamedArguments)
             {
                 var value = pair.Value.Kind == TypedConstantKind.Primitive && pair.Value.Value is int number ? number : (int?)null;
@@ -332,6 +336,9 @@ public sealed partial class ButcherTableauGenerator
                         break;
                     case "EmbeddedOrder":
                         embeddedOrder = (true, value);
+                        break;
+                    case "DenseOrder":
+                        denseOrder = (true, value);
                         break;
                 }
             }
@@ -375,12 +382,42 @@ public sealed partial class ButcherTableauGenerator
                 validEmbeddedOrder = embeddedOrder.Value;
             }
 
-            return (
+            // The dense output's order: stated with BTheta, and at most the order of B (bᵢ(1) = bᵢ).
+            int? validDenseOrder = null;
+            if (denseOrder.IsSet && denseOrder.Value is not (>= 1 and <= RootedTrees.MaxOrder))
+            {
+                Report("DenseOrder", $"DenseOrder is {Describe(denseOrder.Value)}, but it must be between 1 and {RootedTrees.MaxOrder}");
+            }
+            else if (denseOrder.IsSet && !hasBTheta)
+            {
+                Report("DenseOrder", "DenseOrder is set, but the tableau declares no BTheta");
+            }
+            else if (denseOrder.IsSet && validOrder is { } p && denseOrder.Value > p)
+            {
+                Report("DenseOrder", $"DenseOrder is {Describe(denseOrder.Value)}, but the dense output ends at B (bᵢ(1) = bᵢ), so it cannot exceed Order = {p}");
+            }
+            else
+            {
+                validDenseOrder = denseOrder.Value;
+            }
+
+            return new DeclaredOrders(
                 validOrder,
                 NamedArgumentLocation(attributeSyntax, "Order") ?? attributeLocation,
                 validEmbeddedOrder,
-                NamedArgumentLocation(attributeSyntax, "EmbeddedOrder") ?? attributeLocation);
+                NamedArgumentLocation(attributeSyntax, "EmbeddedOrder") ?? attributeLocation,
+                validDenseOrder,
+                NamedArgumentLocation(attributeSyntax, "DenseOrder") ?? attributeLocation);
         }
+
+        /// <summary>The orders the attribute declares (null where missing or invalid), with where each is reported.</summary>
+        private sealed record DeclaredOrders(
+            int? Order,
+            Location OrderLocation,
+            int? EmbeddedOrder,
+            Location EmbeddedOrderLocation,
+            int? DenseOrder,
+            Location DenseOrderLocation);
 
         private static string Describe(int? value) =>
             value?.ToString(CultureInfo.InvariantCulture) ?? "not an integer";

@@ -19,9 +19,6 @@ internal static class KnownTypeNames
     /// <summary><c>global::TorchSharp.torch.Tensor</c>.</summary>
     public const string Tensor = "global::TorchSharp.torch.Tensor";
 
-    /// <summary><c>global::TorchSharp.Scalar</c>.</summary>
-    public const string Scalar = "global::TorchSharp.Scalar";
-
     /// <summary><c>global::NeuralOde.Stepping.RungeKuttaScheme</c>.</summary>
     public const string RungeKuttaScheme = "global::NeuralOde.Stepping.RungeKuttaScheme";
 
@@ -33,9 +30,6 @@ internal static class KnownTypeNames
 
     /// <summary><c>global::NeuralOde.Stepping.StageFunction</c>.</summary>
     public const string StageFunction = "global::NeuralOde.Stepping.StageFunction";
-
-    /// <summary><c>global::NeuralOde.Stepping.StepKernels</c>.</summary>
-    public const string StepKernels = "global::NeuralOde.Stepping.StepKernels";
 
     /// <summary><c>global::NeuralOde.Stepping.ButcherTableau</c>.</summary>
     public const string ButcherTableau = "global::NeuralOde.Stepping.ButcherTableau";

@@ -12,8 +12,10 @@ namespace NeuralOde;
 /// <item><c>double[] B</c>: weights of the propagated solution, of order <see cref="Order"/>.</item>
 /// <item><c>double[] BHat</c> (optional): weights of the embedded solution, of order <see cref="EmbeddedOrder"/>;
 /// without it the scheme supports fixed steps only.</item>
-/// <item><c>double[][] BTheta</c> (optional): dense output; row <c>i</c> lists the coefficients of
-/// θ¹, θ², … in the polynomial b<sub>i</sub>(θ), so that b<sub>i</sub>(1) = B[i].</item>
+/// <item><c>double[][] BTheta</c> (optional): dense output of order <see cref="DenseOrder"/>; row <c>i</c> lists the
+/// coefficients of θ¹, θ², … in the polynomial b<sub>i</sub>(θ), so that b<sub>i</sub>(0) = 0 and b<sub>i</sub>(1) = B[i].
+/// One row more than there are stages weights the end slope f(t + h, y₁) (which the solver evaluates anyway as the
+/// next step's first stage), with b<sub>s+1</sub>(1) = 0.</item>
 /// </list>
 /// <para>Coefficients are C# constant expressions such as <c>3.0 / 32</c>. When an expression is rational
 /// arithmetic on integer-valued literals, the generator keeps the exact fraction and checks the order conditions
@@ -32,4 +34,9 @@ public sealed class ButcherTableauAttribute(string name) : Attribute
     /// <summary>Gets or sets the order of the embedded solution (the weights <c>BHat</c>). Required when
     /// <c>BHat</c> is declared.</summary>
     public int EmbeddedOrder { get; set; }
+
+    /// <summary>Gets or sets the order of the dense output (the polynomials <c>BTheta</c>): the generator checks
+    /// Σ b<sub>i</sub>(θ) Φ<sub>i</sub>(t) = θ<sup>|t|</sup>/γ(t) for every rooted tree t up to it. With
+    /// <c>BTheta</c>; at most <see cref="Order"/>. Left unset, no order is claimed and only b<sub>i</sub>(1) = B[i] is checked.</summary>
+    public int DenseOrder { get; set; }
 }

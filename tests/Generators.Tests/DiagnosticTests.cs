@@ -6,7 +6,7 @@ using Xunit;
 namespace NeuralOde.Generators.Tests;
 
 /// <summary>
-/// One test (or more) per diagnostic RKG001–RKG019: the ID, the severity, the exact span (marked in the source as
+/// One test (or more) per diagnostic RKG001–RKG020: the ID, the severity, the exact span (marked in the source as
 /// <c>{|RKGnnn:text|}</c>) and the key parts of the message. Every RKG diagnostic a run reports must be marked.
 /// </summary>
 public sealed class DiagnosticTests
@@ -442,7 +442,7 @@ public sealed class DiagnosticTests
                 ]|};
             """;
 
-        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2)]"""));
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, DenseOrder = 3)]"""));
 
         AssertMessage(diagnostic, "BTheta", "3", "4");
     }
@@ -461,9 +461,117 @@ public sealed class DiagnosticTests
                 ];
             """;
 
-        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2)]"""));
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, DenseOrder = 3)]"""));
 
         AssertMessage(diagnostic, "BTheta[1]", "2/3", "1/3");
+    }
+
+    /// <summary>A row past the stages weights the end slope f(t + h, y₁), whose weight must vanish at θ = 1.</summary>
+    [Fact]
+    public void RKG016_EndSlopeWeightDoesNotVanishAtOne()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+                internal static readonly double[][] BTheta =
+                [
+                    [1, -1.0 / 2],
+                    [0, 1.0 / 2],
+                    {|RKG016:[0, 1.0 / 4]|},
+                ];
+            """;
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "BTheta[2]", "1/4", "end slope", "must be 0");
+    }
+
+    /// <summary>
+    /// bᵢ(θ) = θ·bᵢ ends at B and has order 1, but not 2: the θ coefficient of Σ bᵢ(θ) cᵢ is Σ bᵢ cᵢ = 1/2, where the
+    /// continuous condition Σ bᵢ(θ) cᵢ = θ²/2 wants 0.
+    /// </summary>
+    [Fact]
+    public void RKG020_DenseOrderNotMet_NamesTheTreeAndPower()
+    {
+        const string members = TestTableaux.BogackiShampineMembers + """
+
+                internal static readonly double[][] BTheta = [[2.0 / 9], [1.0 / 3], [4.0 / 9], [0]];
+            """;
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("BS32Linear", Order = 3, EmbeddedOrder = 2, {|RKG020:DenseOrder = 2|})]"""));
+
+        AssertMessage(diagnostic, "'BS32Linear'", "dense order 2", "[τ]", "the θ coefficient", "Σ b_i(θ) c_i", "is 1/2, not 0", "residual 1/2");
+    }
+
+    /// <summary>A dense output that uses the end slope is checked on the tableau extended by it (a stage with the row B, c = 1).</summary>
+    [Fact]
+    public void RKG020_EndSlopeRowEntersTheConditions()
+    {
+        // Heun's stages and the end slope (c₃ = 1): the rows end at B and have order 1, but the end slope's θ term
+        // gives Σ bᵢ(θ) cᵢ a θ coefficient of 1/4, where order 2 wants 0.
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+                internal static readonly double[][] BTheta =
+                [
+                    [3.0 / 4, -1.0 / 4],
+                    [0, 1.0 / 2],
+                    [1.0 / 4, -1.0 / 4],
+                ];
+            """;
+
+        var diagnostics = VerifyAll(Scheme(members, """[ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 1, {|RKG020:DenseOrder = 2|})]"""), ignore: []);
+
+        AssertMessage(Assert.Single(diagnostics), "dense order 2", "[τ]", "the θ coefficient", "is 1/4, not 0");
+    }
+
+    [Theory]
+    [InlineData("""[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, {|RKG015:DenseOrder = 4|})]""", "cannot exceed Order = 3")]
+    [InlineData("""[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, {|RKG015:DenseOrder = 0|})]""", "between 1 and 8")]
+    public void RKG015_InvalidDenseOrder(string attribute, string expected)
+    {
+        const string members = TestTableaux.BogackiShampineMembers + """
+
+                internal static readonly double[][] BTheta = [[1, -4.0 / 3, 5.0 / 9], [0, 1, -2.0 / 3], [0, 4.0 / 3, -8.0 / 9], [0, -1, 1]];
+            """;
+
+        AssertMessage(Verify(Scheme(members, attribute)), expected);
+    }
+
+    [Fact]
+    public void RKG015_DenseOrderWithoutBTheta()
+    {
+        var diagnostic = Verify(Scheme(TestTableaux.HeunEulerMembers, """[ButcherTableau("HeunEuler", Order = 2, EmbeddedOrder = 1, {|RKG015:DenseOrder = 2|})]"""));
+
+        AssertMessage(diagnostic, "DenseOrder is set", "no BTheta");
+    }
+
+    /// <summary>
+    /// One wrong entry of A breaks a row sum (RKG009) and, read through A, the order conditions too; only the row sum is
+    /// reported, because the order conditions are checked only for tableaux whose row sums hold.
+    /// </summary>
+    [Fact]
+    public void OneWrongEntryOfA_GivesOneDiagnostic()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1.0 / 2, 1.0 / 2, {|RKG009:1|}];
+                internal static readonly double[][] A =
+                [
+                    [],
+                    [1.0 / 2],
+                    [0, 1.0 / 2],
+                    [0, 0, 1.0 / 2],
+                ];
+                internal static readonly double[] B = [1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6];
+            """;
+
+        var diagnostic = Assert.Single(VerifyAll(Scheme(members, """[ButcherTableau("RK4", Order = 4)]"""), ignore: ["RKG011"]));
+
+        AssertMessage(diagnostic, "A[3]", "1/2", "1");
     }
 
     [Theory]

@@ -36,9 +36,9 @@ public sealed partial class EmitterSnapshotTests
 
         Snapshot.Verify(run);
         var source = run.GeneratedSources["Consumer.Schemes.Heun32.g.cs"];
-        Assert.DoesNotContain("A3_1 =", source, StringComparison.Ordinal);
-        Assert.DoesNotContain("B2 =", source, StringComparison.Ordinal);
-        Assert.Contains("A3_2 =", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("s.A(3, 1)", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("s.B(2)", source, StringComparison.Ordinal);
+        Assert.Contains("s.A(3, 2)", source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -92,18 +92,18 @@ public sealed partial class EmitterSnapshotTests
         Assert.Contains("HasDenseOutput => true", source, StringComparison.Ordinal);
         Assert.Contains("Interpolate(", source, StringComparison.Ordinal);
 
-        // b₁(θ) = θ − 4/3 θ² + 5/9 θ³ starts from θ itself, out of place (th is only read), and needs no S.D1_1.
-        Assert.Contains("var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3);", source, StringComparison.Ordinal);
-        Assert.Contains("var b4 = th2.neg().add_(th3, S.D4_3);", source, StringComparison.Ordinal);
-        Assert.DoesNotContain("S.D1_1", source, StringComparison.Ordinal);
+        // b₁(θ) = θ − 4/3 θ² + 5/9 θ³ starts from θ itself, out of place (th is only read), and needs no s.D(1, 1).
+        Assert.Contains("var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3));", source, StringComparison.Ordinal);
+        Assert.Contains("var b4 = th2.neg().add_(th3, s.D(4, 3));", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("s.D(1, 1)", source, StringComparison.Ordinal);
     }
 
     /// <summary>
-    /// A constant's comment gives its exact fraction, or its source text when that says something the literal does
-    /// not (an expression, a constant, other digits); an inexact decimal written as the literal gets no comment.
+    /// Each coefficient is stated once, in the tableau metadata: its value, and its fraction where the declaration is
+    /// exact rational arithmetic on literals (an expression over a named constant, or a decimal, is not).
     /// </summary>
     [Fact]
-    public void ConstantComments_DoNotRepeatTheLiteral()
+    public void Coefficients_AreStatedOnceInTheMetadata()
     {
         const string source = """
             using NeuralOde;
@@ -125,13 +125,14 @@ public sealed partial class EmitterSnapshotTests
         var generated = GeneratorHarness.Run(source).GeneratedSources["Consumer.Decimals.g.cs"];
         var lines = generated.Split('\n').Select(static l => l.Trim()).ToList();
 
-        Assert.Contains("private const double C2 = 0.6666666666666666; // 2 * Third", lines);
-        Assert.Contains("private const double A2_1 = 0.6666666666666666;", lines);
-        Assert.Contains("private const double B1 = 0.25;", lines);
-        Assert.Contains("private const double B2 = 0.75; // 0.750", lines);
-        Assert.Contains("private const double BHat1 = 1; // 1", lines);
+        Assert.Contains("c: [new(0, \"0\"), new(0.6666666666666666, null)],", lines);
+        Assert.Contains("b: [new(0.25, null), new(0.75, null)],", lines);
+        Assert.Contains("bHat: [new(1, \"1\"), new(0, \"0\")],", lines);
+        Assert.DoesNotContain("const double", generated, StringComparison.Ordinal);
+        Assert.Equal(1, Occurrences(generated, "0.25"));
     }
 
+    /// <summary>The one snapshot of the registry: every built-in together (the other snapshots leave the registry out).</summary>
     [Fact]
     public void EveryBuiltInTogether_OneRegistryListsThemAll()
     {
@@ -139,49 +140,71 @@ public sealed partial class EmitterSnapshotTests
         var run = GeneratorHarness.Run(names.Select(RepoPaths.ReadBuiltInTableau));
 
         run.AssertGeneratorDidNotThrow();
+        var registry = Snapshot.Render(run).Where(static p => p.Key == $"#{Snapshot.RegistryHintName[..^3]}.verified.cs").ToDictionary();
+        Snapshot.VerifyFiles(
+            SnapshotDirectory(), $"{nameof(EmitterSnapshotTests)}.{nameof(EveryBuiltInTogether_OneRegistryListsThemAll)}", registry, Snapshot.Updating, ci: false);
         Assert.Equal(names.Count + 1, run.Result.GeneratedSources.Length);
         Assert.Contains("ButcherTableauRegistry.g.cs", run.GeneratedSources.Keys);
-        var registry = run.GeneratedSources["ButcherTableauRegistry.g.cs"];
+        var source = run.GeneratedSources["ButcherTableauRegistry.g.cs"];
         foreach (var name in names)
         {
-            Assert.Contains($".{name}.Method", registry, StringComparison.Ordinal);
+            Assert.Contains($".{name}.Method", source, StringComparison.Ordinal);
         }
     }
 
     /// <summary>
-    /// Every named constant whose comment gives an exact fraction has the double nearest that fraction (within an ulp
-    /// or two: a coefficient declared as a product, such as <c>2 * (1.0 / 3)</c>, keeps the folded double), printed so
-    /// that it parses back to itself.
+    /// Every metadata entry with an exact fraction has the double nearest that fraction (within an ulp or two: a
+    /// coefficient declared as a product, such as <c>2 * (1.0 / 3)</c>, keeps the folded double), printed so that it
+    /// parses back to itself.
     /// </summary>
     [Theory]
     [MemberData(nameof(BuiltInTableaux))]
-    public void EmittedConstants_MatchTheirExactFractions(string scheme)
+    public void EmittedCoefficients_MatchTheirExactFractions(string scheme)
     {
         var run = GeneratorHarness.Run(RepoPaths.ReadBuiltInTableau(scheme));
         var source = Assert.Single(run.GeneratedSources, static p => p.Key != "ButcherTableauRegistry.g.cs").Value;
 
-        var constants = ConstantWithFraction().Matches(source);
-        Assert.NotEmpty(constants);
-        foreach (System.Text.RegularExpressions.Match constant in constants)
+        var coefficients = CoefficientWithFraction().Matches(source);
+        Assert.NotEmpty(coefficients);
+        foreach (System.Text.RegularExpressions.Match coefficient in coefficients)
         {
-            var name = constant.Groups["name"].Value;
-            var text = constant.Groups["value"].Value;
+            var text = coefficient.Groups["value"].Value;
             var value = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
-            var numerator = System.Numerics.BigInteger.Parse(constant.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var denominator = constant.Groups["q"].Success
-                ? System.Numerics.BigInteger.Parse(constant.Groups["q"].Value, System.Globalization.CultureInfo.InvariantCulture)
+            var numerator = System.Numerics.BigInteger.Parse(coefficient.Groups["p"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var denominator = coefficient.Groups["q"].Success
+                ? System.Numerics.BigInteger.Parse(coefficient.Groups["q"].Value, System.Globalization.CultureInfo.InvariantCulture)
                 : System.Numerics.BigInteger.One;
             var exact = (double)numerator / (double)denominator;
             var ulp = Math.BitIncrement(Math.Abs(exact)) - Math.Abs(exact);
 
-            Assert.True(value != 0, $"{name} = 0 should have been left out.");
-            Assert.True(Math.Abs(value - exact) <= 2 * ulp, $"{name} = {text} is not {numerator}/{denominator} = {exact:R}.");
+            Assert.True(Math.Abs(value - exact) <= 2 * ulp, $"{text} is not {numerator}/{denominator} = {exact:R}.");
             Assert.Equal(text, value.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"private const double (?<name>\w+) = (?<value>[^;]+); // (?<p>-?\d+)(?:/(?<q>\d+))?\r?$", System.Text.RegularExpressions.RegexOptions.Multiline)]
-    private static partial System.Text.RegularExpressions.Regex ConstantWithFraction();
+    /// <summary>
+    /// The arithmetic reads like hand-written code: no coefficient constants beside the metadata, and every line of the
+    /// step and the dense output (stage states, slopes, weights, the returned stages) and of the metadata fits in 120
+    /// characters, indentation included.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BuiltInTableaux))]
+    public void GeneratedArithmetic_StatesNoConstantAndHasShortLines(string scheme)
+    {
+        var run = GeneratorHarness.Run(RepoPaths.ReadBuiltInTableau(scheme));
+        var source = Assert.Single(run.GeneratedSources, static p => p.Key != "ButcherTableauRegistry.g.cs").Value;
+
+        Assert.DoesNotContain("const double", source, StringComparison.Ordinal);
+        string[] markers = ["s.A(", "s.B(", "s.E(", "s.D(", "ScaleSlope(", "MoveToOuterDisposeScope", "addcmul", "new(0", "new(1", "new(-"];
+        var tooLong = source.Split('\n').Where(line => markers.Any(m => line.Contains(m, StringComparison.Ordinal)) && line.Length > 120).ToList();
+        Assert.True(tooLong.Count == 0, $"{scheme}: lines over 120 characters:\n{string.Join("\n", tooLong)}");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"new\((?<value>-?[0-9.E+-]+), ""(?<p>-?\d+)(?:/(?<q>\d+))?""\)")]
+    private static partial System.Text.RegularExpressions.Regex CoefficientWithFraction();
+
+    private static int Occurrences(string text, string value) =>
+        (text.Length - text.Replace(value, string.Empty, StringComparison.Ordinal).Length) / value.Length;
 
     private static string SnapshotDirectory([System.Runtime.CompilerServices.CallerFilePath] string file = "") =>
         Path.Combine(Path.GetDirectoryName(file)!, "Snapshots");

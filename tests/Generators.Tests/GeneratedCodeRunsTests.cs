@@ -1,4 +1,7 @@
 using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NeuralOde.Generators.Tests.Infrastructure;
 using NeuralOde.Stepping;
 using TorchSharp;
@@ -8,25 +11,36 @@ using static TorchSharp.torch;
 namespace NeuralOde.Generators.Tests;
 
 /// <summary>
-/// The generated <c>Step</c> and <c>Interpolate</c> compute what the tableau says. The output compilation is loaded
-/// and run on small float64 batches against a plain double-precision Runge–Kutta step that reads the coefficients
-/// from the generated <c>Tableau</c> metadata; this covers the shortcuts the emitter takes (coefficients of ±1, a
-/// dense-output polynomial that starts from θᵏ itself) and checks that no input tensor is changed in place.
+/// The generated <c>Step</c> and <c>Interpolate</c> compute what the declaration says. The output compilation is
+/// loaded and run on small float64 batches against a plain double-precision Runge–Kutta step whose coefficients come
+/// from the declaration's own source text (<see cref="SourceTableau"/>: the file's syntax, evaluated exactly by the
+/// test, never by the generator), so that a coefficient the emitter writes wrongly fails the test: in the step, in the
+/// error estimate, in the dense output and in the <c>Tableau</c> metadata alike (the metadata reuses the emitted
+/// constants, so a reference built from it would agree with a wrong constant). This covers the shortcuts the emitter
+/// takes (coefficients of ±1, a dense-output polynomial that starts from θᵏ itself) and checks that no input tensor
+/// is changed in place.
 /// </summary>
 public sealed class GeneratedCodeRunsTests
 {
-    private const double Tolerance = 1e-12;
+    /// <summary>
+    /// Relative to max(1, |expected|): the generated step and the scalar reference round differently (fused or
+    /// reordered operations), by at most 3.6·10⁻¹⁶ over every built-in and edge case (largest: Tsit5's end slope).
+    /// Tsit5's a₅₃ emitted one part in 10¹⁰ off moves y₁ by 2.9·10⁻¹¹; the metadata check catches any constant more
+    /// than one unit in the last place off.
+    /// </summary>
+    private const double Tolerance = 2e-15;
 
     [Fact]
     public void EveryBuiltIn_StepsAndInterpolates()
     {
         var names = RepoPaths.BuiltInTableauNames;
-        var schemes = Load(GeneratorHarness.Run(names.Select(RepoPaths.ReadBuiltInTableauCopy)), names.Select(static n => $"NeuralOde.Tableaux.Copies.{n}"));
+        var files = names.Select(RepoPaths.ReadBuiltInTableauCopy).ToList();
+        var schemes = Load(GeneratorHarness.Run(files), names.Select(static n => $"NeuralOde.Tableaux.Copies.{n}"));
 
         Assert.Equal(names.Count, schemes.Count);
-        foreach (var scheme in schemes)
+        for (var i = 0; i < names.Count; i++)
         {
-            AssertStepsAndInterpolates(scheme);
+            AssertStepsAndInterpolates(schemes[i], SourceTableau.Read(files[i].Text, names[i]));
         }
     }
 
@@ -34,14 +48,136 @@ public sealed class GeneratedCodeRunsTests
     [InlineData("DenseOutput", "Consumer.Schemes.BogackiShampineDense")]
     [InlineData("ZeroCoefficients", "Consumer.Schemes.Heun32")]
     [InlineData("NoBHat", "Consumer.Schemes.ClassicRk4")]
-    public void EdgeCase_StepsAndInterpolates(string edgeCase, string typeName) =>
-        AssertStepsAndInterpolates(Assert.Single(Load(GeneratorHarness.Run(TestTableaux.EdgeCases[edgeCase]), [typeName])));
+    public void EdgeCase_StepsAndInterpolates(string edgeCase, string typeName)
+    {
+        var source = TestTableaux.EdgeCases[edgeCase];
+        var scheme = Assert.Single(Load(GeneratorHarness.Run(source), [typeName]));
+
+        AssertStepsAndInterpolates(scheme, SourceTableau.Read(source, typeName[(typeName.LastIndexOf('.') + 1)..]));
+    }
+
+    /// <summary>
+    /// The reference evaluator reads each built-in declaration as the C# compiler does: its coefficients equal the
+    /// values of the compiled fields (read by reflection from NeuralOde.dll) to the last place.
+    /// </summary>
+    [Fact]
+    public void SourceTableau_AgreesWithTheCompiledDeclarations()
+    {
+        var runtime = typeof(NeuralOde.Schemes).Assembly;
+        foreach (var name in RepoPaths.BuiltInTableauNames)
+        {
+            var source = SourceTableau.Read(RepoPaths.ReadBuiltInTableau(name).Text, name);
+            var type = runtime.GetType($"NeuralOde.Tableaux.{name}", throwOnError: true)!;
+            object? Field(string field) => type.GetField(field, BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)?.GetValue(null);
+
+            Assert.Equal((double[])Field("C")!, Values(source.C));
+            Assert.Equal((double[][])Field("A")!, source.A.Select(Values));
+            Assert.Equal((double[])Field("B")!, Values(source.B));
+            Assert.Equal((double[]?)Field("BHat"), source.BHat is null ? null : Values(source.BHat));
+            Assert.Equal((double[][]?)Field("BTheta"), source.BTheta?.Select(Values).ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData("0", 0.0, "0")]
+    [InlineData("-7200.0 / 2197", -7200.0 / 2197, "-7200/2197")]
+    [InlineData("(1.0 / 3) + (1.0 / 6)", 0.5, "1/2")]
+    [InlineData("0.1 + 0.2", 0.3, null)] // exact 3/10, not the folded 0.30000000000000004
+    [InlineData("1 / 2 + 1.0", 1.0, "1")] // C#'s integer division first
+    [InlineData("-1 / 2", 0.0, "0")]
+    [InlineData("7 / -2 * 1.0", -3.0, "-3")] // truncates towards zero
+    [InlineData("(double)1 / 4", 0.25, "1/4")]
+    [InlineData("2.5e-3", 0.0025, null)]
+    [InlineData("1e3 / 8", 125.0, "125")]
+    [InlineData("1_000.0 / 8", 125.0, "125")]
+    [InlineData("0.9800255409045097", 0.9800255409045097, null)]
+    [InlineData("5.32586482843925895", 5.32586482843925895, null)]
+    public void SourceTableau_EvaluatesConstantExpressionsExactly(string expression, double value, string? exact) =>
+        Assert.Equal(new Coefficient(value, exact), SourceTableau.Coefficient(expression));
+
+    /// <summary>
+    /// The check fails when the emitter writes one coefficient wrongly. RK4's generated code is compiled again with
+    /// its first emitted constant equal to b₁ = 1/6 changed by one part in 10⁹ (as a faulty emitter would write it,
+    /// in the step and, while the metadata reads the same constant, in the metadata too): the metadata then agrees
+    /// with the step, so a reference read from the metadata would pass, but the comparisons with the source fail.
+    /// </summary>
+    [Fact]
+    public void ACorruptedEmittedCoefficient_IsCaught()
+    {
+        const string name = "RungeKutta4";
+        var file = RepoPaths.ReadBuiltInTableauCopy(name);
+        var source = SourceTableau.Read(file.Text, name);
+        var run = GeneratorHarness.Run(file);
+        run.AssertGeneratorDidNotThrow();
+        var tree = run.OutputCompilation.SyntaxTrees.Single(t => t.FilePath.EndsWith($"{name}.g.cs", StringComparison.Ordinal));
+        var b1 = source.B[0].Value;
+        var literal = tree.GetRoot().DescendantNodes().OfType<FieldDeclarationSyntax>()
+            .Where(static f => f.Modifiers.Any(SyntaxKind.ConstKeyword))
+            .SelectMany(static f => f.Declaration.Variables)
+            .Select(static v => v.Initializer?.Value)
+            .OfType<LiteralExpressionSyntax>()
+            .FirstOrDefault(l => l.Token.Value is double value && value == b1);
+        Assert.True(literal is not null, $"The generated {name} has no 'const double' equal to b₁ = {b1:R} to corrupt.");
+        var corrupted = b1 * (1 + 1e-9);
+        var text = corrupted.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var mutated = tree.WithRootAndOptions(
+            tree.GetRoot().ReplaceNode(literal, SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(text, corrupted))),
+            tree.Options);
+        var scheme = Assert.Single(Load(run.OutputCompilation.ReplaceSyntaxTree(tree, mutated), [$"NeuralOde.Tableaux.Copies.{name}"]));
+
+        if (scheme.Tableau.B[0].Value == corrupted)
+        {
+            // The metadata reads the same constant, so it agrees with the corrupted step; only the source disagrees.
+            var metadata = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertMetadataIsTheSource(scheme, source));
+            Assert.Contains("RK4 B[0]", metadata.Message, StringComparison.Ordinal);
+        }
+
+        var step = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertStepMatchesTheSource(scheme, source));
+        Assert.Contains("y1 of RK4", step.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Random valid tableaux (1–6 stages; entries 0, ±1, small fractions and decimals; FSAL or not; with or without
+    /// BHat and ragged dense output), generated, compiled and run against the source reference: the emitter's
+    /// shortcuts (zero terms left out, ±1 without a multiply, the FSAL stage reused, polynomials of any degree) must
+    /// never change the arithmetic. The tolerance is looser than for the built-ins because random coefficients cancel;
+    /// a structural mistake (a wrong stage, sign or term) moves the result by far more, and the metadata is still
+    /// checked to the last place.
+    /// </summary>
+    [Fact]
+    public void RandomTableaux_StepAndInterpolateAsDeclared() =>
+        CsCheck.Check.Sample(CsCheck.Gen.Int, static seed =>
+        {
+            var random = new Random(seed);
+            var declarations = Enumerable.Range(0, 12).Select(i => RandomTableau.Create(random, $"Random{i}")).ToList();
+            var files = declarations.Select(static (d, i) => new SourceFile($"Random{i}.cs", d)).ToList();
+            var run = GeneratorHarness.Run(files);
+            var errors = run.GeneratorDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+            Assert.True(errors.Count == 0, $"seed {seed}: " + string.Join("\n", errors.Select(GeneratorHarness.Format)) + "\n" + string.Join("\n", declarations));
+            var schemes = Load(run, declarations.Select(static (_, i) => $"Consumer.Random.Random{i}"));
+            for (var i = 0; i < schemes.Count; i++)
+            {
+                try
+                {
+                    AssertStepsAndInterpolates(schemes[i], SourceTableau.Read(declarations[i], $"Random{i}"), tolerance: 1e-12);
+                }
+                catch (Xunit.Sdk.XunitException e)
+                {
+                    throw new Xunit.Sdk.XunitException($"seed {seed}, Random{i}: {e.Message}\n{declarations[i]}");
+                }
+            }
+        }, iter: 2, threads: 1);
 
     private static List<RungeKuttaScheme> Load(GeneratorRun run, IEnumerable<string> typeNames)
     {
         run.AssertGeneratorDidNotThrow();
+        return Load(run.OutputCompilation, typeNames);
+    }
+
+    private static List<RungeKuttaScheme> Load(Compilation compilation, IEnumerable<string> typeNames)
+    {
         using var image = new MemoryStream();
-        var emitted = run.OutputCompilation.Emit(image);
+        var emitted = compilation.Emit(image);
         Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics.Select(GeneratorHarness.Format)));
 
         // Each Assembly.Load(byte[]) gets a load context of its own; NeuralOde and TorchSharp resolve to the loaded ones.
@@ -65,8 +201,16 @@ public sealed class GeneratedCodeRunsTests
 
     private static double Dynamics(double t, double y) => ((1 + t) * y) + (t * t);
 
-    private static void AssertStepsAndInterpolates(RungeKuttaScheme scheme)
+    private static void AssertStepsAndInterpolates(RungeKuttaScheme scheme, SourceTableau source, double tolerance = Tolerance)
     {
+        AssertMetadataIsTheSource(scheme, source);
+        AssertStepMatchesTheSource(scheme, source, tolerance);
+    }
+
+    private static void AssertStepMatchesTheSource(RungeKuttaScheme scheme, SourceTableau source, double tolerance = Tolerance)
+    {
+        void AssertClose(double expected, double actual, string what) => AssertNear(expected, actual, what, tolerance);
+
         using var scope = NewDisposeScope();
         double[] t0 = [0.0, 0.25, -0.5];
         double[] dt0 = [0.1, 0.05, 0.2];
@@ -78,13 +222,14 @@ public sealed class GeneratedCodeRunsTests
 
         using var step = scheme.Step(Dynamics, t, dt, y, Dynamics(t, y));
 
-        var tableau = scheme.Tableau;
-        var stages = tableau.Stages;
+        var stages = source.Stages;
+        Assert.Equal(stages, step.ScaledStages.Count);
+        var references = new (double Y1, double Error, double[] Scaled)[t0.Length, 2];
         for (var row = 0; row < t0.Length; row++)
         {
             for (var d = 0; d < 2; d++)
             {
-                var (y1, error, scaled) = ReferenceStep(tableau, t0[row], dt0[row], y0[row, d]);
+                var (y1, error, scaled) = references[row, d] = ReferenceStep(source, t0[row], dt0[row], y0[row, d]);
                 var where = $"{scheme.Name}, row {row}, component {d}";
                 AssertClose(y1, step.Y[row, d].ToDouble(), $"y1 of {where}");
                 if (step.Error is { } estimate)
@@ -104,8 +249,9 @@ public sealed class GeneratedCodeRunsTests
             }
         }
 
-        Assert.Equal(tableau.BHat is not null, step.Error is not null);
-        if (tableau.BTheta is { } dense)
+        Assert.Equal(source.BHat is not null, step.Error is not null);
+        Assert.Equal(source.BTheta is not null, scheme.HasDenseOutput);
+        if (source.BTheta is { } dense)
         {
             double[] thetas = [0.0, 0.375, 1.0];
             var theta = tensor(thetas, float64);
@@ -122,7 +268,7 @@ public sealed class GeneratedCodeRunsTests
                     for (var i = 0; i < stages; i++)
                     {
                         var weight = dense[i].Select((c, k) => c.Value * Math.Pow(thetas[row], k + 1)).Sum();
-                        expected += weight * step.ScaledStages[i][row, d].ToDouble();
+                        expected += weight * references[row, d].Scaled[i];
                     }
 
                     AssertClose(expected, interpolated[row, d].ToDouble(), $"{scheme.Name} at θ = {thetas[row]}, row {row}, component {d}");
@@ -141,15 +287,67 @@ public sealed class GeneratedCodeRunsTests
         Assert.True(y.equal(inputs[2]).all().item<bool>(), $"{scheme.Name}.Step changed y in place.");
     }
 
+    /// <summary>
+    /// The emitted <c>Tableau</c> holds the declared coefficients: the same shape, and each value within one unit in
+    /// the last place of the source's (the generator emits the double nearest an exact fraction, the compiler folds an
+    /// inexact expression operation by operation; for a single literal or quotient both are the nearest double).
+    /// </summary>
+    private static void AssertMetadataIsTheSource(RungeKuttaScheme scheme, SourceTableau source)
+    {
+        var tableau = scheme.Tableau;
+        Assert.Equal(source.Stages, tableau.Stages);
+        Assert.Equal(source.Stages, scheme.Stages);
+        AssertSameCoefficients(source.C, tableau.C, $"{scheme.Name} C");
+        Assert.Equal(source.A.Length, tableau.A.Count);
+        for (var i = 0; i < source.A.Length; i++)
+        {
+            AssertSameCoefficients(source.A[i], tableau.A[i], $"{scheme.Name} A[{i}]");
+        }
+
+        AssertSameCoefficients(source.B, tableau.B, $"{scheme.Name} B");
+        Assert.Equal(source.BHat is null, tableau.BHat is null);
+        if (source.BHat is { } bHat)
+        {
+            AssertSameCoefficients(bHat, tableau.BHat!, $"{scheme.Name} BHat");
+        }
+
+        Assert.Equal(source.BTheta is null, tableau.BTheta is null);
+        if (source.BTheta is { } bTheta)
+        {
+            Assert.Equal(bTheta.Length, tableau.BTheta!.Count);
+            for (var i = 0; i < bTheta.Length; i++)
+            {
+                AssertSameCoefficients(bTheta[i], tableau.BTheta[i], $"{scheme.Name} BTheta[{i}]");
+            }
+        }
+    }
+
+    private static void AssertSameCoefficients(Coefficient[] expected, IReadOnlyList<Coefficient> actual, string what)
+    {
+        Assert.True(expected.Length == actual.Count, $"{what}: {actual.Count} entries, the source has {expected.Length}");
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var (value, exact) = (actual[i].Value, expected[i].Value);
+            Assert.True(
+                value == exact || Math.Abs(value - exact) <= Math.BitIncrement(Math.Abs(exact)) - Math.Abs(exact),
+                $"{what}[{i}]: the metadata holds {value:R}, the source says {exact:R}");
+            Assert.True(
+                actual[i].Exact == expected[i].Exact,
+                $"{what}[{i}]: the metadata's fraction is {actual[i].Exact ?? "null"}, the source's {expected[i].Exact ?? "null (not exact)"}");
+        }
+    }
+
+    private static double[] Values(Coefficient[] coefficients) => [.. coefficients.Select(static c => c.Value)];
+
     /// <summary>One scalar step of the tableau: y₁, the error estimate h·Σ(bᵢ − b̂ᵢ)kᵢ and the scaled stages h·kᵢ.</summary>
-    private static (double Y1, double Error, double[] Scaled) ReferenceStep(ButcherTableau tableau, double t, double h, double y)
+    private static (double Y1, double Error, double[] Scaled) ReferenceStep(SourceTableau tableau, double t, double h, double y)
     {
         var stages = tableau.Stages;
         var scaled = new double[stages];
         for (var i = 0; i < stages; i++)
         {
             var input = y;
-            for (var j = 0; j < tableau.A[i].Count; j++)
+            for (var j = 0; j < tableau.A[i].Length; j++)
             {
                 input += tableau.A[i][j].Value * scaled[j];
             }
@@ -168,8 +366,8 @@ public sealed class GeneratedCodeRunsTests
         return (y1, error, scaled);
     }
 
-    private static void AssertClose(double expected, double actual, string what) =>
+    private static void AssertNear(double expected, double actual, string what, double tolerance) =>
         Assert.True(
-            Math.Abs(expected - actual) <= Tolerance * Math.Max(1, Math.Abs(expected)),
+            Math.Abs(expected - actual) <= tolerance * Math.Max(1, Math.Abs(expected)),
             $"{what}: expected {expected:R}, got {actual:R}");
 }

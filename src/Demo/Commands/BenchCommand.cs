@@ -137,11 +137,11 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
                     Console.Error.Write($"  {name} · {scheme.Name} · {mode} … ");
                     for (var i = 0; i < settings.Warmup; i++)
                     {
-                        GradientBench.Run(problem, scheme, mode, options, dtype, repeats: 0);
+                        GradientBench.Run(problem, scheme, mode, options, dtype, repeats: 0, settings.T1);
                     }
 
-                    var result = GradientBench.Run(problem, scheme, mode, options, dtype, settings.Repeats);
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ForwardMs:0.#} + {result.BackwardMs:0.#} ms"));
+                    var result = GradientBench.Run(problem, scheme, mode, options, dtype, settings.Repeats, settings.T1);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ForwardMs:0.#} + {result.BackwardMs:0.#} ms, peak +{result.PeakMemoryMb:0} MB"));
                     results.Add(result);
                 }
             }

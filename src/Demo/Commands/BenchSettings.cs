@@ -90,9 +90,14 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the gradient mode: none (forward solves only), backprop, adjoint or both.</summary>
     [CommandOption("--gradient <MODE>")]
-    [Description("Time forward + backward passes of L = 0.5·mean(y(t1)²) instead of forward solves: backprop, adjoint or both (MLP problems only); reports NFE both ways and the gradient's error against ref_grad_*.")]
+    [Description("Time forward + backward passes of L = 0.5·mean(y(t1)²) instead of forward solves: backprop, adjoint, checkpointed, both (backprop and adjoint) or all (MLP problems only); reports NFE both ways, the pass's peak memory and the gradient's error against ref_grad_*.")]
     [DefaultValue("none")]
     public string Gradient { get; set; } = "none";
+
+    /// <summary>Gets or sets an end time that replaces the problems' own (for longer gradient solves), or null.</summary>
+    [CommandOption("--t1 <T>")]
+    [Description("With --gradient: integrate to this end time instead of the problem's (more steps; the gradient error against ref_grad_* is then not reported).")]
+    public double? T1 { get; set; }
 
     /// <summary>Gets the gradient modes to run (empty for plain forward solves).</summary>
     public IReadOnlyList<NeuralOde.Modules.GradientMode> GradientModes => Gradient.Trim().ToLowerInvariant() switch
@@ -100,7 +105,9 @@ internal sealed class BenchSettings : CommandSettings
         "none" => [],
         "backprop" => [NeuralOde.Modules.GradientMode.Backprop],
         "adjoint" => [NeuralOde.Modules.GradientMode.Adjoint],
+        "checkpointed" => [NeuralOde.Modules.GradientMode.Checkpointed],
         "both" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Adjoint],
+        "all" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Checkpointed, NeuralOde.Modules.GradientMode.Adjoint],
         _ => throw new InvalidOperationException($"Unknown gradient mode '{Gradient}'."),
     };
 
@@ -167,9 +174,14 @@ internal sealed class BenchSettings : CommandSettings
             return ValidationResult.Error("--shared-step and --compare-shared exclude each other: --compare-shared already runs the shared-step baseline next to each per-row case.");
         }
 
-        if (Gradient.Trim().ToLowerInvariant() is not ("none" or "backprop" or "adjoint" or "both"))
+        if (Gradient.Trim().ToLowerInvariant() is not ("none" or "backprop" or "adjoint" or "checkpointed" or "both" or "all"))
         {
-            return ValidationResult.Error($"--gradient must be none, backprop, adjoint or both; got '{Gradient}'.");
+            return ValidationResult.Error($"--gradient must be none, backprop, adjoint, checkpointed, both or all; got '{Gradient}'.");
+        }
+
+        if (T1 is double t1 && !double.IsFinite(t1))
+        {
+            return ValidationResult.Error($"--t1 must be finite; got {t1}.");
         }
 
         if (SchemeNames.Length > 0 && SchemeList.Count == 0)

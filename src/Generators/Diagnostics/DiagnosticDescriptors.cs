@@ -188,7 +188,7 @@ internal static class DiagnosticDescriptors
         category: DiagnosticCategories.ButcherTableau,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Order (of B) is required and between 1 and 8; EmbeddedOrder (of BHat) is between 1 and 8 and is set exactly when BHat is declared.",
+        description: "Order (of B) is required and between 1 and 8; EmbeddedOrder (of BHat) is between 1 and 8 and is set exactly when BHat is declared; DenseOrder (of BTheta) is between 1 and Order and is set only with BTheta (without it, BTheta claims no order).",
         helpLinkUri: HelpLinkBase + "RKG015.md");
 
     /// <summary>RKG016: <c>"The dense output of '{0}' is invalid: {1}"</c>.</summary>
@@ -199,7 +199,7 @@ internal static class DiagnosticDescriptors
         category: DiagnosticCategories.ButcherTableau,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "BTheta has one row per stage, and row i holds the coefficients of θ¹, θ², … of b_i(θ), so that they sum to B[i] (b_i(1) = b_i).",
+        description: "BTheta has one row per stage, and optionally one more for the end slope f(t + h, y₁); row i holds the coefficients of θ¹, θ², … of b_i(θ) (so b_i(0) = 0), and they sum to B[i] (b_i(1) = b_i), or to 0 for the end slope.",
         helpLinkUri: HelpLinkBase + "RKG016.md");
 
     /// <summary>
@@ -240,4 +240,18 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "The error estimate of a step is Σ (b_i − b̂_i)·h·k_i. When BHat equals B entry for entry, it is zero for every step, so step-size control never rejects a step or shrinks h; the pair must differ, usually in order.",
         helpLinkUri: HelpLinkBase + "RKG019.md");
+
+    /// <summary>
+    /// RKG020: <c>"'{0}' claims dense order {1}, but the continuous order condition of tree {2} (order {3}) fails: the
+    /// {4} coefficient of {5} is {6}, not {7} (residual {8})"</c>.
+    /// </summary>
+    public static readonly DiagnosticDescriptor DenseOrderNotMet = new(
+        id: "RKG020",
+        title: "Declared dense order not met",
+        messageFormat: "'{0}' claims dense order {1}, but the continuous order condition of tree {2} (order {3}) fails: the {4} coefficient of {5} is {6}, not {7} (residual {8})",
+        category: DiagnosticCategories.ButcherTableau,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A dense output of order q satisfies Σ b_i(θ) Φ_i(t) = θ^|t|/γ(t) for every rooted tree t with at most q nodes and every θ, so the θ^k coefficient of the left side is 1/γ(t) for k = |t| and 0 otherwise; the first failing tree and power are named.",
+        helpLinkUri: HelpLinkBase + "RKG020.md");
 }

@@ -60,8 +60,17 @@ internal sealed record TableauSpec
     /// <summary>Gets the error weights E = B − BHat (derived), or null without embedded weights.</summary>
     public required EquatableArray<CoefficientSpec>? E { get; init; }
 
-    /// <summary>Gets the dense-output polynomials (row i: coefficients of θ¹, θ², … of bᵢ(θ)), or null.</summary>
+    /// <summary>
+    /// Gets the dense-output polynomials (row i: coefficients of θ¹, θ², … of bᵢ(θ)), or null. One row per stage,
+    /// and one more (row s + 1) when the dense output also uses the end slope f(t + h, y₁).
+    /// </summary>
     public required EquatableArray<EquatableArray<CoefficientSpec>>? BTheta { get; init; }
+
+    /// <summary>Gets the order of the dense output, or null without <see cref="BTheta"/>.</summary>
+    public required int? DenseOrder { get; init; }
+
+    /// <summary>Gets whether the dense output uses the end slope f(t + h, y₁) (a row of BTheta past the stages).</summary>
+    public bool DenseOutputUsesEndSlope => BTheta is { } dense && dense.Count == Stages + 1;
 
     /// <summary>Gets whether the last stage is evaluated at the new solution (first same as last).</summary>
     public required bool IsFsal { get; init; }

@@ -25,6 +25,12 @@ internal sealed class ParsedTableau
     /// <summary>Gets the <c>EmbeddedOrder = q</c> argument, where an unmet embedded order is reported.</summary>
     public required Location EmbeddedOrderLocation { get; init; }
 
+    /// <summary>Gets the declared order of the dense output (validated), or null.</summary>
+    public required int? DenseOrder { get; init; }
+
+    /// <summary>Gets the <c>DenseOrder = q</c> argument, where an unmet dense order is reported.</summary>
+    public required Location DenseOrderLocation { get; init; }
+
     /// <summary>Gets the nodes.</summary>
     public required ParsedArray C { get; init; }
 
@@ -37,7 +43,8 @@ internal sealed class ParsedTableau
     /// <summary>Gets the embedded weights, or null.</summary>
     public required ParsedArray? BHat { get; init; }
 
-    /// <summary>Gets the dense-output polynomials, or null.</summary>
+    /// <summary>Gets the dense-output polynomials, or null: one row per stage, and optionally one more for the end
+    /// slope f(t + h, y₁).</summary>
     public required ParsedMatrix? BTheta { get; init; }
 
     /// <summary>Gets the identifier of the <c>BHat</c> field, where a problem with the embedded weights as a whole is

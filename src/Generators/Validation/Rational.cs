@@ -168,9 +168,18 @@ internal readonly struct Rational : IEquatable<Rational>, IComparable<Rational>
 
         if (exponent + 52 < -1022)
         {
-            // Subnormal or underflowing: far below any sensible coefficient; the plain quotient is close enough.
-            var approximate = (double)Numerator / (double)denominator;
-            return double.IsNaN(approximate) ? 0.0 : approximate;
+            // Below the normal range the spacing is fixed at 2⁻¹⁰⁷⁴: round |p/q|·2¹⁰⁷⁴ to an integer (ties to even),
+            // which is below 2⁵³, so that the product with double.Epsilon is exact (a subnormal, zero or the least
+            // normal number).
+            var units = BigInteger.DivRem(numerator << 1074, denominator, out var rest);
+            var twice = (rest << 1).CompareTo(denominator);
+            if (twice > 0 || (twice == 0 && !units.IsEven))
+            {
+                units += 1;
+            }
+
+            var subnormal = (double)units * double.Epsilon;
+            return negative ? -subnormal : subnormal;
         }
 
         // Two factors, so that neither power of two leaves the normal range on its own.

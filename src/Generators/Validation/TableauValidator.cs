@@ -46,18 +46,29 @@ internal static class TableauValidator
 
         var stages = tableau.A.Rows.Count;
         var weights = new ElementaryWeights(tableau.A.Rows);
-        CheckRowSums(tableau, weights, diagnostics, cancellationToken);
+        var rowSumsHold = CheckRowSums(tableau, weights, diagnostics, cancellationToken);
         var bSumsToOne = CheckWeightSum(tableau, tableau.B, diagnostics);
         var bHatSumsToOne = tableau.BHat is null || CheckWeightSum(tableau, tableau.BHat, diagnostics);
-        CheckDenseOutput(tableau, diagnostics);
-        if (bSumsToOne)
-        {
-            CheckOrder(tableau, tableau.B, "b", tableau.Order, tableau.OrderLocation, weights, diagnostics, cancellationToken);
-        }
+        var denseEndsAtB = CheckDenseOutput(tableau, diagnostics);
 
-        if (tableau.BHat is not null && bHatSumsToOne && tableau.EmbeddedOrder is { } embeddedOrder)
+        // The order conditions are written with cᵢ = Σⱼ aᵢⱼ: with a row sum broken they would only restate that one
+        // mistake (a wrong aᵢⱼ) under another ID, so they are checked for tableaux whose row sums hold.
+        if (rowSumsHold)
         {
-            CheckOrder(tableau, tableau.BHat, "b̂", embeddedOrder, tableau.EmbeddedOrderLocation, weights, diagnostics, cancellationToken);
+            if (bSumsToOne)
+            {
+                CheckOrder(tableau, tableau.B, "b", tableau.Order, tableau.OrderLocation, weights, diagnostics, cancellationToken);
+            }
+
+            if (tableau.BHat is not null && bHatSumsToOne && tableau.EmbeddedOrder is { } embeddedOrder)
+            {
+                CheckOrder(tableau, tableau.BHat, "b̂", embeddedOrder, tableau.EmbeddedOrderLocation, weights, diagnostics, cancellationToken);
+            }
+
+            if (denseEndsAtB && tableau.BTheta is not null && tableau.DenseOrder is { } denseOrder)
+            {
+                CheckDenseOrder(tableau, denseOrder, weights, diagnostics, cancellationToken);
+            }
         }
 
         if (HasError(diagnostics))
@@ -132,19 +143,20 @@ internal static class TableauValidator
             ok = false;
         }
 
-        if (tableau.BTheta is { } dense && dense.Rows.Count != stages)
+        if (tableau.BTheta is { } dense && dense.Rows.Count != stages && dense.Rows.Count != stages + 1)
         {
             Report(diagnostics, DiagnosticDescriptors.InvalidDenseOutput, dense.Location, tableau.DisplayName,
-                $"'BTheta' has {dense.Rows.Count} rows, but 'A' has {stages} (one polynomial per stage)");
+                $"'BTheta' has {dense.Rows.Count} rows, but 'A' has {stages} (one polynomial per stage, and optionally one more for the end slope f(t + h, y₁))");
             ok = false;
         }
 
         return ok;
     }
 
-    private static void CheckRowSums(
+    private static bool CheckRowSums(
         ParsedTableau tableau, ElementaryWeights weights, List<Diagnostic> diagnostics, CancellationToken cancellationToken)
     {
+        var ok = true;
         var exactSums = tableau.C.IsExact ? weights.ExactRowSums() : null;
         for (var i = 1; i < tableau.A.Rows.Count; i++)
         {
@@ -179,7 +191,10 @@ internal static class TableauValidator
                 CoefficientFormatter.ForMessage(exactSums?[i], sum),
                 CoefficientFormatter.ForMessage(c.Exact, c.Value),
                 residual);
+            ok = false;
         }
+
+        return ok;
     }
 
     private static bool CheckWeightSum(ParsedTableau tableau, ParsedArray weights, List<Diagnostic> diagnostics)
@@ -213,17 +228,22 @@ internal static class TableauValidator
         return false;
     }
 
-    private static void CheckDenseOutput(ParsedTableau tableau, List<Diagnostic> diagnostics)
+    /// <summary>Checks bᵢ(1) = bᵢ for every stage (and bₛ₊₁(1) = 0 for the end slope); bᵢ(0) = 0 holds by the
+    /// form of a row (coefficients of θ¹, θ², …, no constant term).</summary>
+    private static bool CheckDenseOutput(ParsedTableau tableau, List<Diagnostic> diagnostics)
     {
         if (tableau.BTheta is not { } dense)
         {
-            return;
+            return true;
         }
 
+        var ok = true;
+        var stages = tableau.B.Items.Count;
         for (var i = 0; i < dense.Rows.Count; i++)
         {
             var row = dense.Rows[i];
-            var b = tableau.B.Items[i];
+            var isEndSlope = i == stages;
+            var b = isEndSlope ? new ParsedCoefficient(0, Rational.Zero, "0", row.Location) : tableau.B.Items[i];
             var sum = row.Items.Sum(static d => d.Value);
             Rational? exactSum = null;
             if (row.IsExact && b.Exact is not null)
@@ -239,10 +259,103 @@ internal static class TableauValidator
                 continue;
             }
 
+            var expected = isEndSlope
+                ? $"b_{i + 1}(1), the weight of the end slope f(t + h, y₁), must be 0"
+                : $"b_{i + 1}(1) must equal B[{i}] = {CoefficientFormatter.ForMessage(b.Exact, b.Value)}";
             Report(diagnostics, DiagnosticDescriptors.InvalidDenseOutput, row.Location, tableau.DisplayName,
-                $"the coefficients of {row.Path} sum to {CoefficientFormatter.ForMessage(exactSum, sum)}, but b_{i + 1}(1) must equal B[{i}] = {CoefficientFormatter.ForMessage(b.Exact, b.Value)}");
+                $"the coefficients of {row.Path} sum to {CoefficientFormatter.ForMessage(exactSum, sum)}, but {expected}");
+            ok = false;
+        }
+
+        return ok;
+    }
+
+    /// <summary>
+    /// Checks the continuous order conditions Σ bᵢ(θ) Φᵢ(t) = θ^|t|/γ(t) for every tree up to the dense order,
+    /// power by power: the θᵏ coefficients of Σ bᵢ(θ) Φᵢ(t) must be 1/γ(t) for k = |t| and 0 otherwise. A row past
+    /// the stages weights the end slope f(t + h, y₁), a stage s + 1 with the row B of A (c = 1).
+    /// </summary>
+    private static void CheckDenseOrder(
+        ParsedTableau tableau,
+        int denseOrder,
+        ElementaryWeights stageWeights,
+        List<Diagnostic> diagnostics,
+        CancellationToken cancellationToken)
+    {
+        var dense = tableau.BTheta!;
+        var usesEndSlope = dense.Rows.Count == tableau.A.Rows.Count + 1;
+        var weights = usesEndSlope ? new ElementaryWeights([.. tableau.A.Rows, tableau.B]) : stageWeights;
+        var degree = dense.Rows.Max(static row => row.Items.Count);
+        var exact = weights.IsExact && dense.Rows.All(static row => row.IsExact);
+        foreach (var tree in RootedTrees.UpToOrder(denseOrder))
+        {
+            for (var k = 1; k <= Math.Max(degree, tree.Order); k++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var target = k == tree.Order ? Rational.Create(1, tree.Density) : Rational.Zero;
+                string value;
+                string residual;
+                if (exact)
+                {
+                    var g = weights.Exact(tree);
+                    var phi = Rational.Zero;
+                    for (var i = 0; i < g.Length; i++)
+                    {
+                        if (k <= dense.Rows[i].Items.Count)
+                        {
+                            phi += dense.Rows[i].Items[k - 1].Exact!.Value * g[i];
+                        }
+                    }
+
+                    if (phi == target)
+                    {
+                        continue;
+                    }
+
+                    value = CoefficientFormatter.ForMessage(phi, 0);
+                    residual = CoefficientFormatter.ForMessage((phi - target).Abs(), 0);
+                }
+                else
+                {
+                    var (g, abs) = weights.Approximate(tree);
+                    double phi = 0, scale = 0;
+                    for (var i = 0; i < g.Length; i++)
+                    {
+                        if (k <= dense.Rows[i].Items.Count)
+                        {
+                            var d = dense.Rows[i].Items[k - 1].Value;
+                            phi += d * g[i];
+                            scale += Math.Abs(d) * abs[i];
+                        }
+                    }
+
+                    var difference = Math.Abs(phi - target.ToDouble());
+                    if (difference <= OrderTolerance * Math.Max(1, scale))
+                    {
+                        continue;
+                    }
+
+                    value = CoefficientFormatter.ForMessage(null, phi);
+                    residual = CoefficientFormatter.Residual(difference);
+                }
+
+                Report(diagnostics, DiagnosticDescriptors.DenseOrderNotMet, tableau.DenseOrderLocation,
+                    tableau.DisplayName,
+                    denseOrder.ToString(CultureInfo.InvariantCulture),
+                    tree.Name,
+                    tree.Order.ToString(CultureInfo.InvariantCulture),
+                    Power(k),
+                    tree.FormulaFor("b").Replace("Σ b_i", "Σ b_i(θ)"),
+                    value,
+                    target.ToString(),
+                    residual);
+                return;
+            }
         }
     }
+
+    private static string Power(int k) =>
+        "θ" + (k == 1 ? string.Empty : new string([.. k.ToString(CultureInfo.InvariantCulture).Select(static d => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d - '0'])]));
 
     private static void CheckOrder(
         ParsedTableau tableau,

@@ -11,4 +11,11 @@ public enum GradientMode
     /// adjoint system backwards in time with the same scheme. Memory does not grow with the number of steps;
     /// gradients match the exact ones to the backward solve's tolerance.</summary>
     Adjoint,
+
+    /// <summary>Checkpointed backpropagation: the forward solve records only each accepted step's start state, time
+    /// and size (no graph); the backward pass recomputes the steps one at a time in reverse, each with autograd. The
+    /// gradient is <see cref="Backprop"/>'s (the same steps, the same arithmetic); memory is one state per accepted
+    /// step instead of every stage's activations, at the cost of evaluating each step again. Final states only
+    /// (no <see cref="OdeBlock.OutputTimes"/>).</summary>
+    Checkpointed,
 }

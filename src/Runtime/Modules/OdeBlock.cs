@@ -41,6 +41,7 @@ public readonly record struct SolveSummary(long Calls, long RowEvaluations, long
 public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 {
     private readonly OdeFunc odefunc;
+    private int checkpointEvery = 1;
 
     /// <summary>Creates the block.</summary>
     /// <param name="odefunc">The dynamics.</param>
@@ -95,6 +96,17 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <summary>Gets or sets the adjoint's backward-solve options.</summary>
     public AdjointOptions Adjoint { get; set; } = new();
 
+    /// <summary>Gets or sets how many solver iterations share one stored checkpoint in
+    /// <see cref="GradientMode.Checkpointed"/>: 1 (default) stores every accepted step's start state; k &gt; 1 stores
+    /// the batch's state every k iterations and recomputes the steps in between during the backward pass, so memory
+    /// is about B·D per k iterations plus one segment's steps, for one more forward evaluation of each step.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int CheckpointEvery
+    {
+        get => checkpointEvery;
+        set => checkpointEvery = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "CheckpointEvery must be at least 1.");
+    }
+
     /// <summary>Gets or sets times in [T0, T1] (monotone) at which to return the states: forward then returns
     /// <c>[B, T, ...]</c> instead of the final state. Null (default) for the final state only.</summary>
     public double[]? OutputTimes { get; set; }
@@ -106,8 +118,8 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <summary>Gets the work of the last forward solve.</summary>
     public SolveSummary LastForward { get; private set; }
 
-    /// <summary>Gets the work of the last backward pass (adjoint mode only; zero for backprop, whose backward
-    /// pass replays the recorded graph without evaluating the dynamics).</summary>
+    /// <summary>Gets the work of the last backward pass (adjoint and checkpointed modes; zero for backprop, whose
+    /// backward pass replays the recorded graph without evaluating the dynamics).</summary>
     public SolveSummary LastBackward { get; private set; }
 
     /// <summary>Integrates the batch.</summary>
@@ -135,6 +147,26 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
             return OdeAdjointFunction.apply(args);
         }
 
+        if (GradientMode == GradientMode.Checkpointed && is_grad_enabled())
+        {
+            if (OutputTimes is not null)
+            {
+                throw new NotSupportedException("GradientMode.Checkpointed returns final states only; use Backprop or Adjoint with OutputTimes.");
+            }
+
+            if (Options.Event is not null)
+            {
+                throw new NotSupportedException("GradientMode.Checkpointed does not replay events; use Backprop, whose event times and states are differentiable.");
+            }
+
+            var problem = new CheckpointProblem(
+                odefunc, Scheme, Options, T0, T1, ThrowOnFailure, CheckpointEvery,
+                summary => LastForward = summary,
+                summary => LastBackward = summary);
+            object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
+            return OdeCheckpointFunction.apply(args);
+        }
+
         var options = OutputTimes is null ? Options : Options with { OutputTimes = tensor(OutputTimes, dtype: y0.dtype, device: y0.device) };
         using var solution = Ode.Solve(Scheme, odefunc.call, y0, T0, T1, options);
         LastForward = SolveSummary.From(solution.Stats);
@@ -151,7 +183,7 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 
         var failures = solution.Statuses
             .Select(static (s, row) => (Row: row, Status: s))
-            .Where(static f => f.Status != SolverStatus.Success)
+            .Where(static f => f.Status is not (SolverStatus.Success or SolverStatus.Event))
             .ToList();
         throw new OdeSolverException(failures);
     }

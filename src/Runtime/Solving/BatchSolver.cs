@@ -1,3 +1,4 @@
+using NeuralOde.Solving.Control;
 using NeuralOde.Stepping;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,13 +22,11 @@ internal sealed class BatchSolver : IDisposable
 {
     private const long RunningCode = (long)SolverStatus.Running;
 
-    // A step smaller than this many units of float64 rounding of |t| no longer moves the clock reliably.
-    private const double ClockSpacing = 4 * 2.220446049250313e-16;
-
     private static readonly Scalar SuccessCode = ((long)SolverStatus.Success).ToScalar();
     private static readonly Scalar ReachedDtMinCode = ((long)SolverStatus.ReachedDtMin).ToScalar();
     private static readonly Scalar ReachedMaxStepsCode = ((long)SolverStatus.ReachedMaxSteps).ToScalar();
     private static readonly Scalar NonFiniteCode = ((long)SolverStatus.NonFinite).ToScalar();
+    private static readonly Scalar EventCode = ((long)SolverStatus.Event).ToScalar();
 
     private readonly RungeKuttaScheme scheme;
     private readonly Func<Tensor, Tensor, Tensor, Tensor> dynamics;
@@ -42,6 +41,7 @@ internal sealed class BatchSolver : IDisposable
     private readonly WorkRows work = new();
     private readonly IStepObserver? observer;
     private readonly bool slopeCheckedByError;
+    private readonly StepController controller;
 
     private Tensor? ys;            // [B, T, ...], in batch order
     private RowResults? results;   // rows that left the work set, in batch order; null until the first compaction
@@ -70,6 +70,13 @@ internal sealed class BatchSolver : IDisposable
         this.dynamics = dynamics;
         this.options = options;
         this.fixedPlan = fixedPlan;
+        controller = new StepController(
+            options.Controller,
+            scheme.Order,
+            Math.Min(scheme.Order, scheme.EmbeddedOrder ?? scheme.Order),
+            options.DtMin,
+            options.DtMax,
+            options.SharedStepSize);
         rows = y0.shape[0];
         stateShape = y0.shape;
         dtype = y0.dtype;
@@ -94,6 +101,12 @@ internal sealed class BatchSolver : IDisposable
         work.Rtol = options.RelativeToleranceRows is { } rtolRows ? rtolRows.to(dtype).clone() : full(rows, options.RelativeTolerance, dtype: dtype, device: device);
         work.Atol = options.AbsoluteToleranceRows is { } atolRows ? atolRows.to(dtype).clone() : full(rows, options.AbsoluteTolerance, dtype: dtype, device: device);
         pureRelative = options.AbsoluteToleranceRows is { } a ? a.eq(0).any().item<bool>() : options.AbsoluteTolerance == 0;
+        if (options.Event is not null)
+        {
+            work.EventTime = full(rows, double.NaN, dtype: ScalarType.Float64, device: device);
+            work.EventIndex = full(rows, -1L, dtype: ScalarType.Int64, device: device);
+        }
+
         if (outputTimesRows is not null)
         {
             outputCount = (int)outputTimesRows.shape[1];
@@ -133,7 +146,7 @@ internal sealed class BatchSolver : IDisposable
         var ts = requestedTimes?.alias().DetachFromDisposeScope();
         var outputs = ys;
         ys = null;
-        return new OdeSolution(final.Y, final.T, ts, outputs, final.Status, stats);
+        return new OdeSolution(final.Y, final.T, ts, outputs, final.Status, stats, final.EventTime, final.EventIndex);
     }
 
     public void Dispose()
@@ -165,6 +178,19 @@ internal sealed class BatchSolver : IDisposable
             return;
         }
 
+        if (options.Event is { } events)
+        {
+            var values = events.Evaluate(InStateDtype(work.T), work.Y, work.Index);
+            using (no_grad())
+            {
+                var bad = values.isfinite().all(1).logical_not().logical_and_(running);
+                work.Status = work.Status.masked_fill(bad, NonFiniteCode);
+                running = work.Status.eq(RunningCode);
+            }
+
+            work.EventValues = values;
+        }
+
         callsThisIteration = 0;
         var slope = Evaluate(InStateDtype(work.T), work.Y);
         work.K1 = slope;
@@ -176,79 +202,44 @@ internal sealed class BatchSolver : IDisposable
 
         if (fixedPlan is null)
         {
-            work.Dt = InitialStep(running);
-            using (no_grad())
-            {
-                var stuck = ClockStuck(work.T, work.Dt.abs(), work.T1.sub(work.T).abs()).logical_and_(work.Status.eq(RunningCode));
-                work.Status = work.Status.masked_fill(stuck, ReachedDtMinCode);
-            }
+            var start = new InitialStepInput(work.Y, work.K1, work.T, work.T0, work.T1, work.Direction, work.Rtol, work.Atol, running);
+            work.Dt = controller.InitialStep(options.InitialStep, start, (time, state) => Evaluate(InStateDtype(time), state));
         }
 
         work.Evaluations = work.Evaluations.add(running.to_type(ScalarType.Int64).mul_(callsThisIteration));
     }
 
-    private Tensor InitialStep(Tensor running)
-    {
-        var span = work.T1.sub(work.T0).abs_();
-
-        // Empty spans (rows that are not running) get a harmless unit step.
-        var safeSpan = span.masked_fill(span.eq(0), 1.0);
-        if (options.InitialStep is double given)
-        {
-            return safeSpan.clamp_max(given).mul_(work.Direction);
-        }
-
-        // Hairer, Nørsett & Wanner, Solving ODEs I, §II.4: one extra evaluation per row. Every operation is
-        // elementwise or a reduction within a row, so a row's step does not depend on the other rows.
-        Tensor h0, d1, scale;
-        var k1 = work.K1.detach();
-        var y = work.Y.detach();
-        using (no_grad())
-        {
-            scale = y.abs().mul_(PerRow(work.Rtol)).add_(PerRow(work.Atol));
-            var d0 = RmsRows(SafeDivide(y, scale));
-            d1 = RmsRows(SafeDivide(k1, scale));
-            var small = d0.lt(1e-5).logical_or_(d1.lt(1e-5));
-            h0 = where(small, full_like(d0, 1e-6), d0.div(d1).mul_(0.01)).to_type(ScalarType.Float64);
-            h0 = h0.masked_fill_(h0.isfinite().logical_not(), 1e-6).minimum(safeSpan);
-        }
-
-        var direction = work.Direction;
-        var yProbe = y.add(k1.mul(PerRow(InStateDtype(h0.mul(direction)))));
-        var fProbe = Evaluate(InStateDtype(work.T.add(h0.mul(direction))), yProbe);
-        using (no_grad())
-        {
-            var h0State = InStateDtype(h0);
-            var d2 = RmsRows(SafeDivide(fProbe.detach().sub(k1), scale)).div_(h0State);
-            var dMax = d1.maximum(d2).to_type(ScalarType.Float64);
-            var h1 = where(
-                dMax.le(1e-15),
-                h0.mul(1e-3).clamp_min_(1e-6),
-                RowwisePow(dMax.reciprocal().mul_(0.01), 1.0 / (scheme.Order + 1)));
-            h1 = h1.masked_fill_(h1.isfinite().logical_not().logical_or_(h1.le(0)), 1e-6);
-            var h = h0.mul(100).minimum(h1).clamp_min_(options.DtMin).clamp_max_(options.DtMax).minimum(safeSpan);
-            if (options.SharedStepSize)
-            {
-                // One size for the batch: the smallest of the running rows'.
-                h = h.masked_fill(running.logical_not(), double.PositiveInfinity).min().expand(rows);
-            }
-
-            return h.mul(direction);
-        }
-    }
-
-    // One step of every running row of the work set. Returns false when no row is running.
+    // One step of every running row of the work set, in named phases. Returns false when no row is running.
     private bool Iterate(long iteration)
     {
         using var scope = NewDisposeScope();
-        var running = work.Status.eq(RunningCode);
-        var runningCount = running.sum().item<long>();
-        if (runningCount == 0)
+        if (Compact() is not { } active)
         {
             return false;
         }
 
-        // Compaction: drop finished and failed rows from the work set, so that they cost nothing any more.
+        var attempt = Clip(iteration, active);
+        TakeStep(attempt);
+        Assess(attempt);
+        Accept(attempt);
+        LocateEvents(attempt);
+        WriteOutputs(attempt);
+        Control(attempt);
+        Commit(attempt);
+        return true;
+    }
+
+    // Which rows of the work set step (null when none is running). Finished and failed rows leave the work set
+    // first when the compaction mode says so, so that they cost nothing any more.
+    private Tensor? Compact()
+    {
+        var running = work.Status.eq(RunningCode);
+        var runningCount = running.sum().item<long>();
+        if (runningCount == 0)
+        {
+            return null;
+        }
+
         var width = work.Count;
         var shrink = runningCount < width && options.Compaction switch
         {
@@ -257,29 +248,30 @@ internal sealed class BatchSolver : IDisposable
             _ => runningCount < options.CompactionThreshold * width,
         };
 
-        if (shrink)
+        if (!shrink)
         {
-            Retire(running);
-            running = ones(runningCount, dtype: ScalarType.Bool, device: device);
-            width = runningCount;
+            return running;
         }
 
-        callsThisIteration = 0;
-        var active = running;
-        var t = work.T;
-        var y = work.Y;
-        var k1 = work.K1;
+        Retire(running);
+        return ones(runningCount, dtype: ScalarType.Bool, device: device);
+    }
 
+    // The step each row attempts: the planned one, clipped to land exactly on t1 (or the fixed grid's next step).
+    private StepAttempt Clip(long iteration, Tensor active)
+    {
+        var t = work.T;
         Tensor dta, last, tEnd;
         using (no_grad())
         {
             if (fixedPlan is null)
             {
-                // Clip the step so that it lands exactly on t1.
+                // The step is the clock's own increment: t + dt rounds in float64, so the state is integrated over
+                // exactly the distance the clock moves (which matters where |t| is large and dt small).
                 var remaining = work.T1.sub(t);
                 last = work.Dt.abs().ge(remaining.abs());
-                dta = where(last, remaining, work.Dt);
-                tEnd = where(last, work.T1, t.add(dta));
+                tEnd = where(last, work.T1, t.add(work.Dt));
+                dta = tEnd.sub(t);
             }
             else
             {
@@ -287,153 +279,367 @@ internal sealed class BatchSolver : IDisposable
             }
         }
 
-        var tState = InStateDtype(t);
-        var dtState = InStateDtype(dta);
-        observer?.BeginStep(work.Index, dtState, active);
-        var step = scheme.Step(Evaluate, tState, dtState, y, k1);
+        return new StepAttempt
+        {
+            Active = active,
+            T = t,
+            Y = work.Y,
+            K1 = work.K1,
+            Dt = dta,
+            Last = last,
+            TEnd = tEnd,
+            TState = InStateDtype(t),
+            DtState = InStateDtype(dta),
+        };
+    }
 
-        Tensor accept, finite, rowFinite, errorNorm;
+    // The generated step of every row of the work set (running or not: masked rows are discarded later).
+    private void TakeStep(StepAttempt attempt)
+    {
+        callsThisIteration = 0;
+        observer?.BeginStep(work.Index, attempt.DtState, attempt.Active);
+        attempt.Step = scheme.Step(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
+        attempt.StageCalls = callsThisIteration;
+    }
+
+    // Finiteness, the error norm and which rows accept.
+    private void Assess(StepAttempt attempt)
+    {
+        var step = attempt.Step;
+        var active = attempt.Active;
         using (no_grad())
         {
             var y1d = step.Y.detach();
-            rowFinite = RowsFinite(y1d);
+            var rowFinite = RowsFinite(y1d);
             if (fixedPlan is null)
             {
-                var scale = y.detach().abs().maximum(y1d.abs()).mul_(PerRow(work.Rtol)).add_(PerRow(work.Atol));
-                var ratio = pureRelative ? SafeDivide(step.Error!.detach(), scale) : step.Error!.detach().div(scale);
-                errorNorm = RmsRows(ratio);
+                var errorNorm = StepController.ErrorNorm(step.Error!.detach(), attempt.Y.detach(), y1d, PerRow(work.Rtol), PerRow(work.Atol), pureRelative);
                 rowFinite = rowFinite.logical_and_(errorNorm.isfinite());
-                finite = rowFinite;
+                var finite = rowFinite;
                 if (options.SharedStepSize)
                 {
-                    (errorNorm, finite) = SharedNorm(errorNorm, rowFinite, active, new StepContext(work.Index, tState, dtState, y, step, active));
+                    var extra = observer?.ErrorContribution(Context(attempt));
+                    (errorNorm, finite) = StepController.SharedNorm(errorNorm, rowFinite, active, attempt.Y.numel() / Math.Max(work.Count, 1), extra);
                 }
 
-                accept = errorNorm.le(1.0).logical_and_(finite).logical_and_(active);
+                attempt.ErrorNorm = errorNorm;
+                attempt.Finite = finite;
+                attempt.Accept = errorNorm.le(1.0).logical_and_(finite).logical_and_(active);
             }
             else
             {
-                errorNorm = zeros(width, dtype: dtype, device: device);
-                finite = rowFinite;
-                accept = finite.logical_and(active);
+                attempt.ErrorNorm = zeros(work.Count, dtype: dtype, device: device);
+                attempt.Finite = rowFinite;
+                attempt.Accept = rowFinite.logical_and(active);
             }
+
+            attempt.RowFinite = rowFinite;
         }
 
-        observer?.Accepted(new StepContext(work.Index, tState, dtState, y, step, active), accept);
+        observer?.Accepted(Context(attempt), attempt.Accept);
+    }
 
+    // The next state, time and slope of every row, and the statuses the step itself decides.
+    private void Accept(StepAttempt attempt)
+    {
         // When every row of the work set accepted (the common case), selecting is a no-op: skip it. Rows that are
         // not running are never accepted, so they keep their state bit for bit.
+        var step = attempt.Step;
+        var accept = attempt.Accept;
         var allAccepted = accept.all().item<bool>();
         var acceptRows = PerRow(accept);
-        var yNew = allAccepted ? step.Y : where(acceptRows, step.Y, y);
-        var tNew = allAccepted ? tEnd : where(accept, tEnd, t);
-        var done = accept.logical_and(last);
+        attempt.AllAccepted = allAccepted;
+        attempt.YNew = allAccepted ? step.Y : where(acceptRows, step.Y, attempt.Y);
+        attempt.TNew = allAccepted ? attempt.TEnd : where(accept, attempt.TEnd, attempt.T);
+        var done = accept.logical_and(attempt.Last);
+        attempt.Done = done;
 
         // The slope at the new state: free for FSAL schemes, one evaluation otherwise (it is the next step's k1).
-        var stageCalls = callsThisIteration;
-        Tensor? slopeEvaluated = null;
-        Tensor k1New;
         if (scheme.IsFsal && step.EndSlope is not null)
         {
-            k1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, k1);
+            attempt.K1New = allAccepted ? step.EndSlope : where(acceptRows, step.EndSlope, attempt.K1);
         }
         else
         {
-            var needSlope = ys is not null ? accept : accept.logical_and(done.logical_not());
+            // Outputs and events interpolate inside the last step too, which needs its end slope.
+            var needSlope = ys is not null || options.Event is not null ? accept : accept.logical_and(done.logical_not());
             if (needSlope.any().item<bool>())
             {
-                var slope = Evaluate(InStateDtype(tEnd), step.Y);
-                k1New = allAccepted ? slope : where(acceptRows, slope, k1);
+                var slope = Evaluate(InStateDtype(attempt.TEnd), step.Y);
+                attempt.K1New = allAccepted ? slope : where(acceptRows, slope, attempt.K1);
 
                 // The rows that needed it count this evaluation as their own; the others were only carried along.
-                slopeEvaluated = needSlope;
+                attempt.SlopeEvaluated = needSlope;
             }
             else
             {
-                k1New = k1;
+                attempt.K1New = attempt.K1;
             }
         }
 
-        Tensor newStatus;
         using (no_grad())
         {
-            newStatus = work.Status.masked_fill(done, SuccessCode);
+            var status = work.Status.masked_fill(done, SuccessCode);
 
             // An accepted state whose slope is not finite cannot be continued. (FSAL schemes whose last stage
             // enters the error estimate already rejected such a step.)
             if (!slopeCheckedByError)
             {
-                var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(k1New.detach()).logical_not());
-                newStatus.masked_fill_(slopeBad, NonFiniteCode);
+                var slopeBad = accept.logical_and(done.logical_not()).logical_and_(RowsFinite(attempt.K1New.detach()).logical_not());
+                status.masked_fill_(slopeBad, NonFiniteCode);
             }
 
             if (fixedPlan is not null)
             {
-                newStatus.masked_fill_(active.logical_and(rowFinite.logical_not()), NonFiniteCode);
+                status.masked_fill_(attempt.Active.logical_and(attempt.RowFinite.logical_not()), NonFiniteCode);
+            }
+
+            attempt.Status = status;
+        }
+    }
+
+    // The states at the output times inside the accepted steps: the scheme's dense output, or cubic Hermite.
+    private void WriteOutputs(StepAttempt attempt)
+    {
+        if (ys is null)
+        {
+            return;
+        }
+
+        WriteOutputs(attempt.T, attempt.TEnd, attempt.Accept, attempt.Step.Y, Interpolant(attempt), attempt.OutputLimit);
+    }
+
+    // The state inside the attempted step at fractions θ [W] (state dtype): the scheme's dense output, or cubic Hermite.
+    private Func<Tensor, Tensor> Interpolant(StepAttempt attempt)
+    {
+        var step = attempt.Step;
+        return theta => scheme.HasDenseOutput
+            ? scheme.Interpolate(attempt.Y, step, attempt.DtState, attempt.K1New, theta)
+            : Hermite.Interpolate(attempt.Y, step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta);
+    }
+
+    // Terminal events: rows whose accepted step crosses zero of the event function stop at the crossing, located on
+    // the step's interpolant by the Illinois method to the clock's precision; the earliest of several events wins.
+    private void LocateEvents(StepAttempt attempt)
+    {
+        if (options.Event is not { } events)
+        {
+            return;
+        }
+
+        var accept = attempt.Accept;
+        var before = work.EventValues!;
+        var after = events.Evaluate(InStateDtype(attempt.TEnd), attempt.Step.Y, work.Index);
+        Tensor crossing, fired;
+        using (no_grad())
+        {
+            var badValues = accept.logical_and(after.isfinite().all(1).logical_not());
+            attempt.Status = attempt.Status.masked_fill(badValues, NonFiniteCode);
+            crossing = Crossing(before, after, events.Direction).logical_and_(accept.logical_and(badValues.logical_not()).unsqueeze(1));
+            fired = crossing.any(1);
+            attempt.EventValues = where(accept.unsqueeze(1), after, before);
+        }
+
+        if (!fired.any().item<bool>())
+        {
+            return;
+        }
+
+        var interpolate = Interpolant(attempt);
+        Tensor thetaStar, which;
+        using (no_grad())
+        {
+            thetaStar = ones(work.Count, dtype: ScalarType.Float64, device: device);
+            which = full(work.Count, -1L, dtype: ScalarType.Int64, device: device);
+            for (var column = 0; column < before.shape[1]; column++)
+            {
+                var rowsCrossing = crossing.select(1, column);
+                if (!rowsCrossing.any().item<bool>())
+                {
+                    continue;
+                }
+
+                var theta = Bracket(attempt, events, column, rowsCrossing, before.select(1, column), after.select(1, column), interpolate);
+                var earlier = rowsCrossing.logical_and(theta.lt(thetaStar).logical_or_(which.lt(0)));
+                thetaStar = where(earlier, theta, thetaStar);
+                which = where(earlier, full_like(which, column), which);
             }
         }
 
-        if (ys is not null)
+        var firedRows = PerRow(fired);
+        var yEvent = where(PerRow(thetaStar.eq(1.0)), attempt.Step.Y, interpolate(InStateDtype(thetaStar)));
+        Tensor tEvent;
+        using (no_grad())
         {
-            var stepRef = step;
-            var slopeEnd = k1New;
-            WriteOutputs(t, tEnd, accept, step.Y, theta =>
-                scheme.HasDenseOutput
-                    ? scheme.Interpolate(y, stepRef, theta)
-                    : Hermite.Interpolate(y, stepRef.Y, k1, slopeEnd, dtState, theta));
+            tEvent = where(thetaStar.eq(1.0), attempt.TEnd, attempt.T.add(attempt.Dt.mul(thetaStar)));
+            attempt.TNew = where(fired, tEvent, attempt.TNew);
+            attempt.OutputLimit = where(fired, tEvent, attempt.TEnd);
+            attempt.Status = attempt.Status.masked_fill(fired, EventCode);
+            work.EventIndex = where(fired, which, work.EventIndex!);
+        }
+
+        if (yEvent.requires_grad && is_grad_enabled())
+        {
+            (yEvent, tEvent) = DifferentiableEvent(events, yEvent, tEvent, which.clamp_min(0));
+        }
+
+        work.EventTime = where(fired, tEvent, work.EventTime!);
+        attempt.YNew = where(firedRows, yEvent, attempt.YNew);
+    }
+
+    // The event's dependence on y0 and the parameters when backpropagating, by the implicit function theorem at
+    // the root: g(t*, y(t*)) = 0 gives dt*/dθ = −(∂g/∂θ + ∂g/∂y·∂y/∂θ) / ġ with ġ = ∂g/∂t + ∂g/∂y·f(t*, y*). The
+    // returned time and state have the root's values exactly and carry that gradient (the state moves with t* along
+    // f).
+    private (Tensor State, Tensor Time) DifferentiableEvent(EventFunction events, Tensor yEvent, Tensor tEvent, Tensor column)
+    {
+        var tState = InStateDtype(tEvent);
+        Tensor slope, rate;
+        using (no_grad())
+        {
+            slope = Evaluate(tState, yEvent.detach()).detach();
+        }
+
+        using (enable_grad())
+        {
+            var tProbe = tState.detach().requires_grad_(true);
+            var yProbe = yEvent.detach().requires_grad_(true);
+            var gProbe = events.EvaluateWithGraph(tProbe, yProbe, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
+            var partials = autograd.grad([gProbe], [tProbe, yProbe], [ones_like(gProbe)], allow_unused: true);
+            using (no_grad())
+            {
+                // An input g does not use has no gradient (TorchSharp returns null or an empty handle).
+                var dgdt = partials[0] is { IsInvalid: false } gt ? gt : zeros_like(tProbe);
+                var dgdy = partials[1] is { IsInvalid: false } gy ? gy : zeros_like(yProbe);
+                rate = dgdt.add(dgdy.mul(slope).reshape(slope.shape[0], -1).sum(1));
+
+                // Rows without an event (or a tangential crossing, whose time has no derivative) get no shift.
+                rate = rate.masked_fill_(rate.eq(0), double.PositiveInfinity);
+            }
+        }
+
+        var g = events.EvaluateWithGraph(tState, yEvent, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
+
+        // (g − g.detach()) is exactly 0 with g's gradient: the time keeps the root's value.
+        var shift = g.sub(g.detach()).div(rate).neg();
+        var time = tEvent.add(shift.to_type(ScalarType.Float64));
+        var state = yEvent.add(slope.mul(PerRow(shift)));
+        return (state, time);
+    }
+
+    // Where each crossing row's event `column` changes sign inside the step: the Illinois variant of regula falsi on
+    // θ ∈ [0, 1], keeping a bracket [a, b] with g(a) on the old side and g(b) on the new one, until b − a is below
+    // the clock's resolution. Returns b per row, [W] float64 (1 for the other rows).
+    private Tensor Bracket(StepAttempt attempt, EventFunction events, int column, Tensor rowsCrossing, Tensor gBefore, Tensor gAfter, Func<Tensor, Tensor> interpolate)
+    {
+        var a = zeros(work.Count, dtype: ScalarType.Float64, device: device);
+        var b = ones(work.Count, dtype: ScalarType.Float64, device: device);
+        var ga = gBefore.to_type(ScalarType.Float64);
+        var gb = gAfter.to_type(ScalarType.Float64);
+        var lastSide = zeros(work.Count, dtype: ScalarType.Int64, device: device);
+        var span = attempt.Dt.abs();
+        var resolution = attempt.T.abs().maximum(attempt.TEnd.abs()).mul(4 * 2.220446049250313e-16);
+        for (var iteration = 0; iteration < 200; iteration++)
+        {
+            var open = rowsCrossing.logical_and(b.sub(a).mul(span).gt(resolution));
+            if (!open.any().item<bool>())
+            {
+                break;
+            }
+
+            var falsi = a.mul(gb).sub(b.mul(ga)).div(gb.sub(ga));
+            var mid = a.add(b).mul(0.5);
+            var theta = where(falsi.isfinite().logical_and(falsi.gt(a)).logical_and(falsi.lt(b)), falsi, mid);
+            theta = where(open, theta, b);
+            var state = interpolate(InStateDtype(theta));
+            var time = attempt.T.add(attempt.Dt.mul(theta));
+            var g = events.Evaluate(InStateDtype(time), state, work.Index).select(1, column).to_type(ScalarType.Float64);
+
+            // θ lands on the old side: move a (and halve g(b) if a moved last time too); else move b.
+            var oldSide = g.sign().eq(ga.sign()).logical_and_(g.ne(0)).logical_and_(open);
+            var newSide = oldSide.logical_not().logical_and_(open);
+            gb = where(oldSide.logical_and(lastSide.eq(-1)), gb.mul(0.5), gb);
+            ga = where(newSide.logical_and(lastSide.eq(1)), ga.mul(0.5), ga);
+            a = where(oldSide, theta, a);
+            ga = where(oldSide, g, ga);
+            b = where(newSide, theta, b);
+            gb = where(newSide, g, gb);
+
+            // An exact zero closes the bracket there.
+            var exact = open.logical_and(g.eq(0));
+            a = where(exact, theta, a);
+            lastSide = where(oldSide, full_like(lastSide, -1), where(newSide, full_like(lastSide, 1), lastSide));
+        }
+
+        return where(rowsCrossing, b, ones_like(b));
+    }
+
+    // [W, E] bool: the events whose value changes sign, from a nonzero value, in the given direction.
+    private static Tensor Crossing(Tensor before, Tensor after, EventDirection direction)
+    {
+        var rising = before.lt(0).logical_and_(after.ge(0));
+        var falling = before.gt(0).logical_and_(after.le(0));
+        return direction switch
+        {
+            EventDirection.Rising => rising,
+            EventDirection.Falling => falling,
+            _ => rising.logical_or_(falling),
+        };
+    }
+
+    // The next step of every running row, and the rows whose step can shrink no further or is out of steps.
+    private void Control(StepAttempt attempt)
+    {
+        if (fixedPlan is not null)
+        {
+            return;
         }
 
         using (no_grad())
         {
-            var attempts = work.Attempts.add(active.to_type(ScalarType.Int64));
-            if (fixedPlan is null)
-            {
-                var control = Control(dta, errorNorm, finite, rowFinite, accept, active, tNew, ref newStatus);
-                work.Dt = where(active, control.Dt, work.Dt);
-                work.ErrorPrev1 = control.Prev1;
-                work.ErrorPrev2 = control.Prev2;
-                var outOfSteps = newStatus.eq(RunningCode).logical_and_(attempts.ge(options.MaxSteps));
-                newStatus.masked_fill_(outOfSteps, ReachedMaxStepsCode);
-            }
+            var active = attempt.Active;
+            var status = attempt.Status;
+            var stillRunning = active.logical_and(status.eq(RunningCode));
+            var outcome = new StepOutcome(
+                attempt.ErrorNorm, attempt.Finite, attempt.RowFinite, attempt.Accept, stillRunning, attempt.Dt, work.Dt,
+                attempt.TNew, work.T1, work.Direction, work.ErrorPrev1, work.ErrorPrev2);
+            var decision = controller.Update(outcome);
+            status = status.masked_fill(decision.ReachedDtMin, ReachedDtMinCode).masked_fill_(decision.NonFinite, NonFiniteCode);
+            var outOfSteps = status.eq(RunningCode).logical_and_(work.Attempts.add(active.to_type(ScalarType.Int64)).ge(options.MaxSteps));
+            attempt.Status = status.masked_fill_(outOfSteps, ReachedMaxStepsCode);
+            work.Dt = where(active, decision.Dt, work.Dt);
+            work.ErrorPrev1 = decision.Prev1;
+            work.ErrorPrev2 = decision.Prev2;
+        }
+    }
 
-            work.Attempts = attempts;
-            work.Accepted = work.Accepted.add(accept.to_type(ScalarType.Int64));
-            work.Rejected = work.Rejected.add(active.logical_and(accept.logical_not()).to_type(ScalarType.Int64));
+    // The next generation of the work set's state and counters.
+    private void Commit(StepAttempt attempt)
+    {
+        using (no_grad())
+        {
+            var active = attempt.Active.to_type(ScalarType.Int64);
+            work.Attempts = work.Attempts.add(active);
+            work.Accepted = work.Accepted.add(attempt.Accept.to_type(ScalarType.Int64));
+            work.Rejected = work.Rejected.add(attempt.Active.logical_and(attempt.Accept.logical_not()).to_type(ScalarType.Int64));
 
             // Only the rows that were running this iteration count its evaluations as their own.
-            var evaluations = work.Evaluations.add(active.to_type(ScalarType.Int64).mul_(stageCalls));
-            work.Evaluations = slopeEvaluated is null ? evaluations : evaluations.add_(slopeEvaluated.to_type(ScalarType.Int64));
+            var evaluations = work.Evaluations.add(active.mul(attempt.StageCalls));
+            work.Evaluations = attempt.SlopeEvaluated is null ? evaluations : evaluations.add_(attempt.SlopeEvaluated.to_type(ScalarType.Int64));
         }
 
-        work.Y = yNew;
-        work.T = tNew;
-        work.K1 = k1New;
-        work.Status = newStatus;
-        return true;
-    }
-
-    // With a shared step size: one norm for the batch, the RMS over all elements of the running rows whose step is
-    // finite (and of any channel an observer integrates outside the state, such as an adjoint's parameter
-    // gradient). A non-finite row makes the whole batch reject (the step shrinks for every row), but only that row
-    // fails once the step can shrink no further.
-    private (Tensor Norm, Tensor Finite) SharedNorm(Tensor errorNorm, Tensor rowFinite, Tensor active, StepContext context)
-    {
-        var width = errorNorm.shape[0];
-        var counted = active.logical_and(rowFinite);
-        var weight = counted.to_type(dtype);
-        var perRow = work.Y.numel() / Math.Max(width, 1);
-        var sumOfSquares = errorNorm.masked_fill(counted.logical_not(), 0.0).square().mul_(weight).sum().mul_(perRow);
-        var count = weight.sum().mul_(perRow);
-        if (observer?.ErrorContribution(context) is var (extraSquares, extraCount))
+        work.Y = attempt.YNew;
+        work.T = attempt.TNew;
+        work.K1 = attempt.K1New;
+        work.Status = attempt.Status;
+        if (attempt.EventValues is not null)
         {
-            sumOfSquares = sumOfSquares.add(extraSquares.detach().to(dtype));
-            count = count.add(extraCount);
+            work.EventValues = attempt.EventValues;
         }
-
-        var norm = sumOfSquares.div_(count.clamp_min_(1.0)).sqrt_().expand(width);
-        var allFinite = rowFinite.logical_or(active.logical_not()).all().logical_and(norm[0].isfinite()).expand(width);
-        return (norm, allFinite);
     }
+
+    private StepContext Context(StepAttempt attempt) =>
+        new(work.Index, attempt.TState, attempt.DtState, attempt.Y, attempt.Step, attempt.Active);
 
     // Takes the rows that are not in `keep` out of the work set, recording their final values in the results.
     private void Retire(Tensor keep)
@@ -448,7 +654,9 @@ internal sealed class BatchSolver : IDisposable
                 work.Status.alias().DetachFromDisposeScope(),
                 work.Accepted.alias().DetachFromDisposeScope(),
                 work.Rejected.alias().DetachFromDisposeScope(),
-                work.Evaluations.alias().DetachFromDisposeScope());
+                work.Evaluations.alias().DetachFromDisposeScope(),
+                work.EventTime?.alias().DetachFromDisposeScope(),
+                work.EventIndex?.alias().DetachFromDisposeScope());
         }
         else
         {
@@ -459,88 +667,11 @@ internal sealed class BatchSolver : IDisposable
         work.Select(kept);
     }
 
-    // The PID controller per row; also ends rows whose step cannot shrink any further or no longer moves the clock.
-    private (Tensor Dt, Tensor Prev1, Tensor Prev2) Control(
-        Tensor dta,
-        Tensor errorNorm,
-        Tensor finite,
-        Tensor rowFinite,
-        Tensor accept,
-        Tensor active,
-        Tensor tNew,
-        ref Tensor newStatus)
-    {
-        var c = options.Controller;
-        var k = Math.Min(scheme.Order, scheme.EmbeddedOrder ?? scheme.Order) + 1.0;
-        var beta1 = (c.PCoefficient + c.ICoefficient + c.DCoefficient) / k;
-        var beta2 = -(c.PCoefficient + 2 * c.DCoefficient) / k;
-        var beta3 = c.DCoefficient / k;
-        var prev1 = work.ErrorPrev1;
-        var prev2 = work.ErrorPrev2;
-
-        // A zero error gives an infinite proposal, clamped to FactorMax below.
-        var factor = RowwisePow(errorNorm, -beta1).mul_(c.Safety);
-        if (beta2 != 0)
-        {
-            factor.mul_(RowwisePow(prev1, -beta2));
-        }
-
-        if (beta3 != 0)
-        {
-            factor.mul_(RowwisePow(prev2, -beta3));
-        }
-
-        var notFinite = finite.logical_not();
-        factor = factor.masked_fill_(notFinite, c.FactorMin).nan_to_num_(nan: c.FactorMin);
-        factor = factor.clamp_(c.FactorMin, c.FactorMax);
-
-        // A rejected step never grows.
-        factor = where(accept, factor, factor.clamp_max(1.0)).to_type(ScalarType.Float64);
-
-        // The clipped last step says nothing about the step the row could take: base the next one on the plan
-        // when the clip shortened it and the step was accepted.
-        var basis = where(accept, work.Dt.abs(), dta.abs());
-        var magnitude = basis.mul(factor).clamp_min_(options.DtMin).clamp_max_(options.DtMax);
-
-        // A rejected step at the minimum size ends the row; so does any next step too small to move the clock
-        // (unless it lands on t1). A row whose last step was not finite ends as NonFinite, else ReachedDtMin.
-        var running = active.logical_and(newStatus.eq(RunningCode));
-        var atMinimum = accept.logical_not().logical_and_(dta.abs().le(options.DtMin));
-        var clockStuck = ClockStuck(tNew, magnitude, work.T1.sub(tNew).abs());
-        var stuck = running.logical_and(atMinimum.logical_or_(clockStuck));
-        var failedFinite = accept.logical_not().logical_and_(rowFinite.logical_not());
-        var failing = stuck.logical_and(failedFinite);
-        var stuckFinite = stuck.logical_and(failedFinite.logical_not());
-        if (options.SharedStepSize)
-        {
-            // The shared step shrank because of the failing rows: once they are out, the others go on (their step
-            // grows back), so only the rows that are not finite fail here.
-            stuckFinite = stuckFinite.logical_and_(failing.any().logical_not());
-        }
-
-        newStatus = newStatus.masked_fill(stuckFinite, ReachedDtMinCode).masked_fill_(failing, NonFiniteCode);
-
-        var safeNorm = errorNorm.masked_fill(notFinite, 1.0).clamp_min_(1e-10);
-        var nextPrev2 = where(accept, prev1, prev2);
-        var nextPrev1 = where(accept, safeNorm, prev1);
-        return (magnitude.mul_(work.Direction), nextPrev1, nextPrev2);
-    }
-
-    // Rows whose step `magnitude` from time `t` is below the clock's spacing there and does not reach the end.
-    private static Tensor ClockStuck(Tensor t, Tensor magnitude, Tensor remaining) =>
-        magnitude.le(t.abs().mul(ClockSpacing)).logical_and_(magnitude.lt(remaining));
-
-    // x^p computed the same way for every element wherever it sits in the batch. A contiguous pow runs a vectorized
-    // body and a scalar tail that can round differently in the last bit, which would make a row's steps depend on
-    // its position (and so differ between a compacted and a masked batch, or a batch and a row alone); a strided
-    // view takes the scalar path for every element.
-    private static Tensor RowwisePow(Tensor x, double exponent) =>
-        stack([x, x], 1).select(1, 0).pow(exponent);
-
     // Writes the states at every output time that falls inside [tStart, tEnd] of an accepted step of the work set.
     // Without an interpolant (at the start) only the outputs at tStart are written, from yEnd.
-    private void WriteOutputs(Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate)
+    private void WriteOutputs(Tensor tStart, Tensor tEnd, Tensor accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate, Tensor? limit = null)
     {
+        var until = limit ?? tEnd;
         var next = work.NextOutput!;
         var direction = work.Direction;
         for (var guard = 0; guard < outputCount; guard++)
@@ -551,7 +682,7 @@ internal sealed class BatchSolver : IDisposable
                 var hasMore = next.lt(outputCount);
                 var slot = next.clamp_max(outputCount - 1);
                 var tau = work.OutputTimes!.gather(1, slot.unsqueeze(1)).squeeze(1);
-                inStep = hasMore.logical_and_(accept).logical_and_(tau.sub(tEnd).mul_(direction).le(0));
+                inStep = hasMore.logical_and_(accept).logical_and_(tau.sub(until).mul_(direction).le(0));
                 if (!inStep.any().item<bool>())
                 {
                     break;
@@ -621,15 +752,6 @@ internal sealed class BatchSolver : IDisposable
     private Tensor InStateDtype(Tensor clock) => dtype == ScalarType.Float64 ? clock.alias() : clock.to_type(dtype);
 
     private Tensor PerRow(Tensor perRow) => StepKernels.PerRow(perRow, work.Y);
-
-    // x / scale where 0 / 0 is 0 (pure relative control, atol = 0, at a state that is exactly zero).
-    private static Tensor SafeDivide(Tensor x, Tensor scale)
-    {
-        var ratio = x.div(scale);
-        return ratio.masked_fill_(x.eq(0), 0.0);
-    }
-
-    private static Tensor RmsRows(Tensor x) => x.reshape(x.shape[0], -1).square().mean([1]).sqrt_();
 
     // NaN and ±Inf propagate through amax, so this is one cheap reduction instead of a [B, D] isfinite.
     private static Tensor RowsFinite(Tensor x) => x.reshape(x.shape[0], -1).abs().amax([1]).isfinite();

@@ -60,7 +60,7 @@ public static partial class Ode
             solution.Dispose();
             var failures = statuses
                 .Select(static (s, row) => (Row: row, Status: s))
-                .Where(static f => f.Status != SolverStatus.Success)
+                .Where(static f => f.Status is not (SolverStatus.Success or SolverStatus.Event))
                 .ToList();
             throw new OdeSolverException(failures);
         }

@@ -8,8 +8,10 @@ namespace NeuralOde.Solving;
 /// </summary>
 public sealed class OdeSolution : IDisposable
 {
-    internal OdeSolution(Tensor y, Tensor t, Tensor? ts, Tensor? ys, Tensor status, SolverStats stats)
+    internal OdeSolution(Tensor y, Tensor t, Tensor? ts, Tensor? ys, Tensor status, SolverStats stats, Tensor? eventTimes = null, Tensor? eventIndices = null)
     {
+        EventTimes = eventTimes;
+        EventIndices = eventIndices;
         Y = y;
         T = t;
         Ts = ts;
@@ -36,6 +38,14 @@ public sealed class OdeSolution : IDisposable
     /// <summary>Gets each row's <see cref="SolverStatus"/> code, <c>[B]</c> int64.</summary>
     public Tensor Status { get; }
 
+    /// <summary>Gets each row's event time, <c>[B]</c> float64 (NaN where no event fired), or null when the solve had
+    /// no <see cref="SolverOptions.Event"/>.</summary>
+    public Tensor? EventTimes { get; }
+
+    /// <summary>Gets which event fired for each row, <c>[B]</c> int64: the column of a <c>[B, E]</c> event function
+    /// (0 for a <c>[B]</c> one), −1 where none fired; or null when the solve had no event.</summary>
+    public Tensor? EventIndices { get; }
+
     /// <summary>Gets the per-row statistics.</summary>
     public SolverStats Stats { get; }
 
@@ -49,18 +59,19 @@ public sealed class OdeSolution : IDisposable
         }
     }
 
-    /// <summary>Gets whether every row ended in <see cref="SolverStatus.Success"/>.</summary>
+    /// <summary>Gets whether every row ended in <see cref="SolverStatus.Success"/> or at its event
+    /// (<see cref="SolverStatus.Event"/>).</summary>
     public bool Succeeded
     {
         get
         {
             using var scope = NewDisposeScope();
-            return Status.eq((long)SolverStatus.Success).all().item<bool>();
+            return Status.eq((long)SolverStatus.Success).logical_or_(Status.eq((long)SolverStatus.Event)).all().item<bool>();
         }
     }
 
     internal IEnumerable<Tensor> Tensors =>
-        new[] { Y, T, Ts, Ys, Status, Stats.FunctionEvaluations, Stats.AcceptedSteps, Stats.RejectedSteps }.OfType<Tensor>();
+        new[] { Y, T, Ts, Ys, Status, Stats.FunctionEvaluations, Stats.AcceptedSteps, Stats.RejectedSteps, EventTimes, EventIndices }.OfType<Tensor>();
 
     /// <summary>Disposes the solution's tensors.</summary>
     public void Dispose()

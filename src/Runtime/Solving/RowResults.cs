@@ -12,7 +12,9 @@ namespace NeuralOde.Solving;
 /// <param name="accepted">The accepted steps, <c>[B]</c> int64.</param>
 /// <param name="rejected">The rejected steps, <c>[B]</c> int64.</param>
 /// <param name="evaluations">The evaluations while running, <c>[B]</c> int64.</param>
-internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accepted, Tensor rejected, Tensor evaluations) : IDisposable
+/// <param name="eventTime">Each row's event time, <c>[B]</c> float64, or null without an event function.</param>
+/// <param name="eventIndex">Which event fired per row, <c>[B]</c> int64, or null.</param>
+internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accepted, Tensor rejected, Tensor evaluations, Tensor? eventTime, Tensor? eventIndex) : IDisposable
 {
     /// <summary>Gets the final states, <c>[B, ...]</c>.</summary>
     public Tensor Y { get; private set; } = y;
@@ -32,6 +34,12 @@ internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accep
     /// <summary>Gets the evaluations while running, <c>[B]</c> int64.</summary>
     public Tensor Evaluations { get; private set; } = evaluations;
 
+    /// <summary>Gets each row's event time, <c>[B]</c> float64 (NaN where none fired), or null.</summary>
+    public Tensor? EventTime { get; private set; } = eventTime;
+
+    /// <summary>Gets which event fired per row, <c>[B]</c> int64 (−1 where none), or null.</summary>
+    public Tensor? EventIndex { get; private set; } = eventIndex;
+
     /// <summary>Writes rows <paramref name="from"/> of the work set into rows <paramref name="to"/> of the results.</summary>
     /// <param name="to">Rows of the batch, <c>[R]</c> int64.</param>
     /// <param name="from">Positions in the work set, <c>[R]</c> int64.</param>
@@ -44,12 +52,17 @@ internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accep
         Accepted = Put(Accepted, to, work.Accepted, from);
         Rejected = Put(Rejected, to, work.Rejected, from);
         Evaluations = Put(Evaluations, to, work.Evaluations, from);
+        if (EventTime is not null)
+        {
+            EventTime = Put(EventTime, to, work.EventTime!, from);
+            EventIndex = Put(EventIndex!, to, work.EventIndex!, from);
+        }
     }
 
     /// <summary>Disposes the tensors.</summary>
     public void Dispose()
     {
-        foreach (var tensor in new[] { Y, T, Status, Accepted, Rejected, Evaluations })
+        foreach (var tensor in new[] { Y, T, Status, Accepted, Rejected, Evaluations, EventTime, EventIndex })
         {
             if (tensor is not null && !tensor.IsInvalid)
             {

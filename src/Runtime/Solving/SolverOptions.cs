@@ -75,6 +75,10 @@ public sealed record SolverOptions
     /// direction of integration and inside [t0, t1]; or null for the final state only.</summary>
     public Tensor? OutputTimes { get; init; }
 
+    /// <summary>Gets a terminal event: each row stops at the first zero crossing of its event function (status
+    /// <see cref="SolverStatus.Event"/>), or null for none. Output times after a row's event stay NaN.</summary>
+    public EventFunction? Event { get; init; }
+
     /// <summary>Gets whether a row that does not end in <see cref="SolverStatus.Success"/> makes the solve throw
     /// <see cref="OdeSolverException"/> (naming the rows). Default false: statuses are reported per row.</summary>
     public bool ThrowOnFailure { get; init; }

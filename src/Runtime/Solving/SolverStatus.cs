@@ -23,4 +23,8 @@ public enum SolverStatus : long
     /// <summary>The dynamics produced NaN or infinity that no smaller step could avoid. The row keeps its last
     /// accepted (finite) state.</summary>
     NonFinite = 4,
+
+    /// <summary>The row stopped at a zero crossing of <see cref="SolverOptions.Event"/> before its end time: its state
+    /// is the state at the event and <see cref="OdeSolution.EventTimes"/> holds the time. (Not one of torchode's codes.)</summary>
+    Event = 5,
 }

@@ -33,6 +33,9 @@ internal sealed class WorkRows : IDisposable
     private Tensor atol = null!;
     private Tensor? outputTimes;
     private Tensor? nextOutput;
+    private Tensor? eventValues;
+    private Tensor? eventTime;
+    private Tensor? eventIndex;
 
     /// <summary>Gets or sets each work row's row in the batch, int64.</summary>
     public Tensor Index { get => index; set => Set(ref index, value); }
@@ -91,11 +94,21 @@ internal sealed class WorkRows : IDisposable
     /// <summary>Gets or sets the index of each row's next output time not yet written, int64, or null.</summary>
     public Tensor? NextOutput { get => nextOutput; set => SetOptional(ref nextOutput, value); }
 
+    /// <summary>Gets or sets each row's event values at its current state, <c>[W, E]</c> state dtype, or null without
+    /// an event function.</summary>
+    public Tensor? EventValues { get => eventValues; set => SetOptional(ref eventValues, value); }
+
+    /// <summary>Gets or sets each row's event time, float64 (NaN until its event fires), or null.</summary>
+    public Tensor? EventTime { get => eventTime; set => SetOptional(ref eventTime, value); }
+
+    /// <summary>Gets or sets which event fired for each row, int64 (−1 until one does), or null.</summary>
+    public Tensor? EventIndex { get => eventIndex; set => SetOptional(ref eventIndex, value); }
+
     /// <summary>Gets the number of rows in the work set.</summary>
     public long Count => index.shape[0];
 
     private IEnumerable<Tensor?> All =>
-        [index, y, k1, t, dt, t0, t1, direction, status, attempts, accepted, rejected, evaluations, errorPrev1, errorPrev2, rtol, atol, outputTimes, nextOutput];
+        [index, y, k1, t, dt, t0, t1, direction, status, attempts, accepted, rejected, evaluations, errorPrev1, errorPrev2, rtol, atol, outputTimes, nextOutput, eventValues, eventTime, eventIndex];
 
     /// <summary>Keeps only the rows <paramref name="kept"/> (int64 positions in the work set), in that order.</summary>
     /// <param name="kept">The positions to keep, <c>[W']</c>.</param>
@@ -124,6 +137,13 @@ internal sealed class WorkRows : IDisposable
             OutputTimes = Pick(outputTimes);
             NextOutput = Pick(nextOutput!);
         }
+
+        if (eventValues is not null)
+        {
+            EventValues = Pick(eventValues);
+            EventTime = Pick(eventTime!);
+            EventIndex = Pick(eventIndex!);
+        }
     }
 
     /// <summary>Takes the per-row results out of the work set: the caller owns them, and the work set keeps only
@@ -131,8 +151,9 @@ internal sealed class WorkRows : IDisposable
     /// <returns>The final states <c>[W, ...]</c>, times, statuses and counters.</returns>
     public RowResults TakeResults()
     {
-        var results = new RowResults(y, t, status, accepted, rejected, evaluations);
+        var results = new RowResults(y, t, status, accepted, rejected, evaluations, eventTime, eventIndex);
         y = t = status = accepted = rejected = evaluations = null!;
+        eventTime = eventIndex = null;
         return results;
     }
 

@@ -11,12 +11,15 @@ public sealed class ButcherTableau
     /// <param name="a">The strictly lower-triangular matrix as jagged rows, row i of length i.</param>
     /// <param name="b">The propagated weights, length s.</param>
     /// <param name="bHat">The embedded weights, length s, or null.</param>
-    /// <param name="bTheta">Dense-output polynomials: row i holds the coefficients of θ¹, θ², … of bᵢ(θ); or null.</param>
+    /// <param name="e">The error weights eᵢ = bᵢ − b̂ᵢ (computed exactly where the weights are exact), length s, or null.</param>
+    /// <param name="bTheta">Dense-output polynomials: row i holds the coefficients of θ¹, θ², … of bᵢ(θ), one row per
+    /// stage and optionally one more for the end slope f(t + h, y₁); or null.</param>
     public ButcherTableau(
         IReadOnlyList<Coefficient> c,
         IReadOnlyList<IReadOnlyList<Coefficient>> a,
         IReadOnlyList<Coefficient> b,
         IReadOnlyList<Coefficient>? bHat,
+        IReadOnlyList<Coefficient>? e,
         IReadOnlyList<IReadOnlyList<Coefficient>>? bTheta)
     {
         ArgumentNullException.ThrowIfNull(c);
@@ -26,6 +29,7 @@ public sealed class ButcherTableau
         A = [.. a.Select(static row => (IReadOnlyList<Coefficient>)[.. row])];
         B = [.. b];
         BHat = bHat is null ? null : [.. bHat];
+        E = e is null ? null : [.. e];
         BTheta = bTheta is null ? null : [.. bTheta.Select(static row => (IReadOnlyList<Coefficient>)[.. row])];
     }
 
@@ -44,6 +48,12 @@ public sealed class ButcherTableau
     /// <summary>Gets the weights of the embedded solution, length s, or null when the scheme has none.</summary>
     public IReadOnlyList<Coefficient>? BHat { get; }
 
-    /// <summary>Gets the dense-output polynomials (row i: coefficients of θ¹, θ², … of bᵢ(θ)), or null.</summary>
+    /// <summary>Gets the error weights eᵢ = bᵢ − b̂ᵢ, length s, or null when the scheme has no embedded weights.</summary>
+    public IReadOnlyList<Coefficient>? E { get; }
+
+    /// <summary>
+    /// Gets the dense-output polynomials (row i: coefficients of θ¹, θ², … of bᵢ(θ)), or null. A row past the stages
+    /// (row s, zero-based) weights the end slope f(t + h, y₁).
+    /// </summary>
     public IReadOnlyList<IReadOnlyList<Coefficient>>? BTheta { get; }
 }

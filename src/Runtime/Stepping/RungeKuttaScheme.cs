@@ -12,6 +12,8 @@ namespace NeuralOde.Stepping;
 /// </remarks>
 public abstract class RungeKuttaScheme
 {
+    private TableauScalars? scalars;
+
     /// <summary>Gets the scheme's declared name, for example <c>"RKF45"</c>.</summary>
     public abstract string Name { get; }
 
@@ -51,16 +53,71 @@ public abstract class RungeKuttaScheme
     /// <returns>The new state, the error estimate, the FSAL slope and the scaled stages, owned by the caller.</returns>
     public abstract RungeKuttaStep Step(StageFunction f, Tensor t, Tensor dt, Tensor y, Tensor k1);
 
+    /// <summary>Gets the declared order of the scheme's own continuous extension (checked by the generator), or null
+    /// when it declares none.</summary>
+    public virtual int? DenseOrder => null;
+
     /// <summary>
-    /// Evaluates the scheme's own continuous extension inside a step: <c>y(t + θ·dt) = y + Σ bᵢ(θ)·h·kᵢ</c>.
+    /// Gets whether the continuous extension also weights the end slope f(t + dt, y₁), so that it must be
+    /// evaluated through <see cref="Interpolate(Tensor, RungeKuttaStep, Tensor, Tensor, Tensor)"/>.
+    /// </summary>
+    public virtual bool InterpolationUsesEndSlope => false;
+
+    /// <summary>
+    /// Evaluates the scheme's own continuous extension inside a step from the step's stages alone:
+    /// <c>y(t + θ·dt) = y + Σ bᵢ(θ)·h·kᵢ</c>.
     /// </summary>
     /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
     /// <param name="step">The step taken from <paramref name="y"/>.</param>
     /// <param name="theta">The fraction of the step per row, <c>[B]</c>, normally in [0, 1].</param>
     /// <returns>The interpolated state, <c>[B, ...]</c>.</returns>
     /// <exception cref="NotSupportedException">The scheme declares no dense output (<see cref="HasDenseOutput"/> is false).</exception>
+    /// <exception cref="InvalidOperationException">The dense output needs the end slope (<see cref="InterpolationUsesEndSlope"/>).</exception>
     public virtual Tensor Interpolate(Tensor y, RungeKuttaStep step, Tensor theta) =>
-        throw new NotSupportedException($"The scheme '{Name}' declares no dense output; use Hermite interpolation.");
+        InterpolationUsesEndSlope
+            ? throw new InvalidOperationException($"The dense output of '{Name}' weights the end slope f(t + dt, y1); call Interpolate(y, step, dt, endSlope, theta).")
+            : throw new NotSupportedException($"The scheme '{Name}' declares no dense output; use Hermite interpolation.");
+
+    /// <summary>
+    /// Evaluates the scheme's own continuous extension inside a step:
+    /// <c>y(t + θ·dt) = y + Σ bᵢ(θ)·h·kᵢ (+ bₛ₊₁(θ)·h·f(t + dt, y₁) when <see cref="InterpolationUsesEndSlope"/>)</c>.
+    /// </summary>
+    /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
+    /// <param name="step">The step taken from <paramref name="y"/>.</param>
+    /// <param name="dt">The step per row that produced <paramref name="step"/>, <c>[B]</c>.</param>
+    /// <param name="endSlope">The slope at the step's end, <c>f(t + dt, step.Y)</c>, <c>[B, ...]</c> (the next step's
+    /// first stage); read only when <see cref="InterpolationUsesEndSlope"/>, never modified.</param>
+    /// <param name="theta">The fraction of the step per row, <c>[B]</c>, normally in [0, 1].</param>
+    /// <returns>The interpolated state, <c>[B, ...]</c>.</returns>
+    /// <exception cref="NotSupportedException">The scheme declares no dense output (<see cref="HasDenseOutput"/> is false).</exception>
+    public virtual Tensor Interpolate(Tensor y, RungeKuttaStep step, Tensor dt, Tensor endSlope, Tensor theta) =>
+        Interpolate(y, step, theta);
+
+    /// <summary>
+    /// Gets the native scalars of the tableau's coefficients for the generated step, created on its first call: not
+    /// when the assembly loads and registers the scheme, which must not need libtorch.
+    /// </summary>
+    protected TableauScalars Scalars
+    {
+        get
+        {
+            // A race creates a second set that is dropped; either holds the same values.
+            var scalars = Volatile.Read(ref this.scalars);
+            return scalars ?? Interlocked.CompareExchange(ref this.scalars, new TableauScalars(Tableau), null) ?? this.scalars!;
+        }
+    }
+
+    /// <summary>Reshapes the per-row <c>[B]</c> step or fraction <paramref name="perRow"/> to broadcast against <paramref name="y"/>.</summary>
+    /// <param name="perRow">One value per row, <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, ...]</c>.</param>
+    /// <returns>A view of <paramref name="perRow"/> as <c>[B, 1, …, 1]</c>.</returns>
+    protected static Tensor PerRow(Tensor perRow, Tensor y) => StepKernels.PerRow(perRow, y);
+
+    /// <summary>Scales a freshly evaluated slope by the per-row step, in place unless autograd records a graph.</summary>
+    /// <param name="k">A slope the step owns, <c>[B, ...]</c>.</param>
+    /// <param name="h">The per-row step from <see cref="PerRow"/>.</param>
+    /// <returns><c>h·k</c>.</returns>
+    protected static Tensor ScaleSlope(Tensor k, Tensor h) => StepKernels.ScaleSlope(k, h);
 
     /// <summary>Returns the scheme's name.</summary>
     /// <returns>The name.</returns>

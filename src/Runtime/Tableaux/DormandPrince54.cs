@@ -16,7 +16,7 @@ namespace NeuralOde.Tableaux;
 /// exactly into powers of θ. (Hairer's Fortran code DOPRI5 evaluates a quartic variant, with each linear factor
 /// taken at θ = 1/2; both have order 4 and coincide at θ = 0, 1/2 and 1.)</para>
 /// </remarks>
-[ButcherTableau("DOPRI5", Order = 5, EmbeddedOrder = 4)]
+[ButcherTableau("DOPRI5", Order = 5, EmbeddedOrder = 4, DenseOrder = 4)]
 public static partial class DormandPrince54
 {
     internal static readonly double[] C = [0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1];

@@ -19,7 +19,7 @@ namespace NeuralOde.Tableaux;
 /// the θ coefficient of b₁(θ) is written as its design value 1 (the expansion gives 1 − 2.6·10⁻¹⁷ from the
 /// rounded roots; both are 1.0 as a double).</para>
 /// </remarks>
-[ButcherTableau("Tsit5", Order = 5, EmbeddedOrder = 4)]
+[ButcherTableau("Tsit5", Order = 5, EmbeddedOrder = 4, DenseOrder = 4)]
 public static partial class Tsitouras54
 {
     internal static readonly double[] C = [0, 0.161, 0.327, 0.9, 0.9800255409045097, 1, 1];

@@ -141,7 +141,7 @@ internal static class TestTableaux
         namespace Consumer.Schemes;
 
         /// <summary>Bogacki–Shampine 3(2) with dense output.</summary>
-        [ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2)]
+        [ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, DenseOrder = 3)]
         public static partial class BogackiShampineDense
         {
         {{BogackiShampineMembers}}

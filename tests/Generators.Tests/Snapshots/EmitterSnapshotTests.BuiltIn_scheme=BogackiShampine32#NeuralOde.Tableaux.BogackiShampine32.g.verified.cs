@@ -6,42 +6,13 @@ namespace NeuralOde.Tableaux
 {
     partial class BogackiShampine32
     {
-        /// <summary>Gets the generated BS32 scheme (4 stages, order 3, embedded order 2, first same as last).</summary>
+        /// <summary>Gets the generated BS32 scheme (4 stages, order 3, embedded order 2, first same as last, dense output of order 3).</summary>
         public static global::NeuralOde.Tableaux.BogackiShampine32.Method Scheme => global::NeuralOde.Tableaux.BogackiShampine32.Method.Instance;
 
-        /// <summary>The BS32 scheme compiled from <see cref="global::NeuralOde.Tableaux.BogackiShampine32"/>: 4 stages, order 3, embedded order 2, first same as last.</summary>
+        /// <summary>The BS32 scheme compiled from <see cref="global::NeuralOde.Tableaux.BogackiShampine32"/>: 4 stages, order 3, embedded order 2, first same as last, dense output of order 3.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.BogackiShampine32.Method>
         {
-            // Nodes.
-            private const double C2 = 0.5; // 1/2
-            private const double C3 = 0.75; // 3/4
-            private const double C4 = 1; // 1
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.5; // 1/2
-            private const double A3_2 = 0.75; // 3/4
-            private const double A4_1 = 0.2222222222222222; // 2/9
-            private const double A4_2 = 0.3333333333333333; // 1/3
-            private const double A4_3 = 0.4444444444444444; // 4/9
-
-            // Weights of the propagated solution (order 3).
-            private const double B1 = 0.2222222222222222; // 2/9
-            private const double B2 = 0.3333333333333333; // 1/3
-            private const double B3 = 0.4444444444444444; // 4/9
-
-            // Weights of the embedded solution (order 2); the step uses the error weights below.
-            private const double BHat1 = 0.2916666666666667; // 7/24
-            private const double BHat2 = 0.25; // 1/4
-            private const double BHat3 = 0.3333333333333333; // 1/3
-            private const double BHat4 = 0.125; // 1/8
-
-            // Error weights E = B − BHat.
-            private const double E1 = -0.06944444444444445; // -5/72
-            private const double E2 = 0.08333333333333333; // 1/12
-            private const double E3 = 0.1111111111111111; // 1/9
-            private const double E4 = -0.125; // -1/8
-
             private Method()
             {
             }
@@ -65,21 +36,48 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => true;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 3;
+
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/2"), new(C3, "3/4"), new(C4, "1")],
+                c: [new(0, "0"), new(0.5, "1/2"), new(0.75, "3/4"), new(1, "1")],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/2")],
-                    [new(0, "0"), new(A3_2, "3/4")],
-                    [new(A4_1, "2/9"), new(A4_2, "1/3"), new(A4_3, "4/9")],
+                    [new(0.5, "1/2")],
+                    [new(0, "0"), new(0.75, "3/4")],
+                    [
+                        new(0.2222222222222222, "2/9"), new(0.3333333333333333, "1/3"),
+                        new(0.4444444444444444, "4/9")
+                    ],
                 ],
-                b: [new(B1, "2/9"), new(B2, "1/3"), new(B3, "4/9"), new(0, "0")],
-                bHat: [new(BHat1, "7/24"), new(BHat2, "1/4"), new(BHat3, "1/3"), new(BHat4, "1/8")],
-                bTheta: null);
+                b:
+                [
+                    new(0.2222222222222222, "2/9"), new(0.3333333333333333, "1/3"),
+                    new(0.4444444444444444, "4/9"), new(0, "0")
+                ],
+                bHat:
+                [
+                    new(0.2916666666666667, "7/24"), new(0.25, "1/4"), new(0.3333333333333333, "1/3"),
+                    new(0.125, "1/8")
+                ],
+                e:
+                [
+                    new(-0.06944444444444445, "-5/72"), new(0.08333333333333333, "1/12"),
+                    new(0.1111111111111111, "1/9"), new(-0.125, "-1/8")
+                ],
+                bTheta:
+                [
+                    [new(1, "1"), new(-1.3333333333333333, "-4/3"), new(0.5555555555555556, "5/9")],
+                    [new(0, "0"), new(1, "1"), new(-0.6666666666666666, "-2/3")],
+                    [new(0, "0"), new(1.3333333333333333, "4/3"), new(-0.8888888888888888, "-8/9")],
+                    [new(0, "0"), new(-1, "-1"), new(1, "1")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -90,42 +88,61 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk2, S.A3_2)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3); // b4 = 0: skipped
-                var k4 = f(t.add(dt, S.C4), y1);
+                var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2)).add_(hk3, s.B(3)); // b4 = 0: skipped
+                var k4 = f(t.add(dt, s.C(4)), y1);
                 var hk4 = k4.mul(h);
 
-                var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4);
+                var error = hk1.mul(s.E(1)).add_(hk2, s.E(2)).add_(hk3, s.E(3))
+                    .add_(hk4, s.E(4));
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: k4.MoveToOuterDisposeScope(),
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                        hk4.MoveToOuterDisposeScope(),
+                    ]);
             }
 
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor theta)
             {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
-                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var s = Scalars;
+                var th = PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3));
+                var b2 = th2.add(th3, s.D(2, 3));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3));
+                var b4 = th2.neg().add_(th3, s.D(4, 3));
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, s.One)
+                    .addcmul_(step.ScaledStages[1], b2, s.One)
+                    .addcmul_(step.ScaledStages[2], b3, s.One)
+                    .addcmul_(step.ScaledStages[3], b4, s.One);
+                return result.MoveToOuterDisposeScope();
             }
         }
     }

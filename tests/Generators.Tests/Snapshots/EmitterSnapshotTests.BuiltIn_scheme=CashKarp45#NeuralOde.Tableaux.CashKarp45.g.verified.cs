@@ -6,57 +6,13 @@ namespace NeuralOde.Tableaux
 {
     partial class CashKarp45
     {
-        /// <summary>Gets the generated CashKarp scheme (6 stages, order 5, embedded order 4).</summary>
+        /// <summary>Gets the generated CashKarp scheme (6 stages, order 5, embedded order 4, dense output of order 4).</summary>
         public static global::NeuralOde.Tableaux.CashKarp45.Method Scheme => global::NeuralOde.Tableaux.CashKarp45.Method.Instance;
 
-        /// <summary>The CashKarp scheme compiled from <see cref="global::NeuralOde.Tableaux.CashKarp45"/>: 6 stages, order 5, embedded order 4.</summary>
+        /// <summary>The CashKarp scheme compiled from <see cref="global::NeuralOde.Tableaux.CashKarp45"/>: 6 stages, order 5, embedded order 4, dense output of order 4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.CashKarp45.Method>
         {
-            // Nodes.
-            private const double C2 = 0.2; // 1/5
-            private const double C3 = 0.3; // 3/10
-            private const double C4 = 0.6; // 3/5
-            private const double C5 = 1; // 1
-            private const double C6 = 0.875; // 7/8
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.2; // 1/5
-            private const double A3_1 = 0.075; // 3/40
-            private const double A3_2 = 0.225; // 9/40
-            private const double A4_1 = 0.3; // 3/10
-            private const double A4_2 = -0.9; // -9/10
-            private const double A4_3 = 1.2; // 6/5
-            private const double A5_1 = -0.2037037037037037; // -11/54
-            private const double A5_2 = 2.5; // 5/2
-            private const double A5_3 = -2.5925925925925926; // -70/27
-            private const double A5_4 = 1.2962962962962963; // 35/27
-            private const double A6_1 = 0.029495804398148147; // 1631/55296
-            private const double A6_2 = 0.341796875; // 175/512
-            private const double A6_3 = 0.041594328703703706; // 575/13824
-            private const double A6_4 = 0.40034541377314814; // 44275/110592
-            private const double A6_5 = 0.061767578125; // 253/4096
-
-            // Weights of the propagated solution (order 5).
-            private const double B1 = 0.09788359788359788; // 37/378
-            private const double B3 = 0.4025764895330113; // 250/621
-            private const double B4 = 0.21043771043771045; // 125/594
-            private const double B6 = 0.2891022021456804; // 512/1771
-
-            // Weights of the embedded solution (order 4); the step uses the error weights below.
-            private const double BHat1 = 0.10217737268518519; // 2825/27648
-            private const double BHat3 = 0.38390790343915343; // 18575/48384
-            private const double BHat4 = 0.24459273726851852; // 13525/55296
-            private const double BHat5 = 0.019321986607142856; // 277/14336
-            private const double BHat6 = 0.25; // 1/4
-
-            // Error weights E = B − BHat.
-            private const double E1 = -0.004293774801587302; // -277/64512
-            private const double E3 = 0.018668586093857832; // 6925/370944
-            private const double E4 = -0.03415502683080808; // -6925/202752
-            private const double E5 = -0.019321986607142856; // -277/14336
-            private const double E6 = 0.03910220214568041; // 277/7084
-
             private Method()
             {
             }
@@ -80,23 +36,81 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override bool InterpolationUsesEndSlope => true;
+
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/5"), new(C3, "3/10"), new(C4, "3/5"), new(C5, "1"), new(C6, "7/8")],
+                c:
+                [
+                    new(0, "0"), new(0.2, "1/5"), new(0.3, "3/10"), new(0.6, "3/5"), new(1, "1"),
+                    new(0.875, "7/8")
+                ],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/5")],
-                    [new(A3_1, "3/40"), new(A3_2, "9/40")],
-                    [new(A4_1, "3/10"), new(A4_2, "-9/10"), new(A4_3, "6/5")],
-                    [new(A5_1, "-11/54"), new(A5_2, "5/2"), new(A5_3, "-70/27"), new(A5_4, "35/27")],
-                    [new(A6_1, "1631/55296"), new(A6_2, "175/512"), new(A6_3, "575/13824"), new(A6_4, "44275/110592"), new(A6_5, "253/4096")],
+                    [new(0.2, "1/5")],
+                    [new(0.075, "3/40"), new(0.225, "9/40")],
+                    [new(0.3, "3/10"), new(-0.9, "-9/10"), new(1.2, "6/5")],
+                    [
+                        new(-0.2037037037037037, "-11/54"), new(2.5, "5/2"), new(-2.5925925925925926, "-70/27"),
+                        new(1.2962962962962963, "35/27")
+                    ],
+                    [
+                        new(0.029495804398148147, "1631/55296"), new(0.341796875, "175/512"),
+                        new(0.041594328703703706, "575/13824"), new(0.40034541377314814, "44275/110592"),
+                        new(0.061767578125, "253/4096")
+                    ],
                 ],
-                b: [new(B1, "37/378"), new(0, "0"), new(B3, "250/621"), new(B4, "125/594"), new(0, "0"), new(B6, "512/1771")],
-                bHat: [new(BHat1, "2825/27648"), new(0, "0"), new(BHat3, "18575/48384"), new(BHat4, "13525/55296"), new(BHat5, "277/14336"), new(BHat6, "1/4")],
-                bTheta: null);
+                b:
+                [
+                    new(0.09788359788359788, "37/378"), new(0, "0"), new(0.4025764895330113, "250/621"),
+                    new(0.21043771043771045, "125/594"), new(0, "0"), new(0.2891022021456804, "512/1771")
+                ],
+                bHat:
+                [
+                    new(0.10217737268518519, "2825/27648"), new(0, "0"),
+                    new(0.38390790343915343, "18575/48384"), new(0.24459273726851852, "13525/55296"),
+                    new(0.019321986607142856, "277/14336"), new(0.25, "1/4")
+                ],
+                e:
+                [
+                    new(-0.004293774801587302, "-277/64512"), new(0, "0"),
+                    new(0.018668586093857832, "6925/370944"), new(-0.03415502683080808, "-6925/202752"),
+                    new(-0.019321986607142856, "-277/14336"), new(0.03910220214568041, "277/7084")
+                ],
+                bTheta:
+                [
+                    [
+                        new(1, "1"), new(-2.619047619047619, "-55/21"), new(2.7883597883597884, "527/189"),
+                        new(-1.2301587301587302, "-155/126"), new(0.15873015873015872, "10/63")
+                    ],
+                    [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
+                    [
+                        new(0, "0"), new(3.1055900621118013, "500/161"), new(-5.291005291005291, "-1000/189"),
+                        new(3.2781228433402347, "4750/1449"), new(-0.6901311249137336, "-1000/1449")
+                    ],
+                    [
+                        new(0, "0"), new(0.946969696969697, "125/132"), new(0.21043771043771045, "125/594"),
+                        new(-2.20959595959596, "-875/396"), new(1.2626262626262625, "125/99")
+                    ],
+                    [
+                        new(0, "0"), new(0.5357142857142857, "15/28"), new(-0.35714285714285715, "-5/14"),
+                        new(-0.8928571428571429, "-25/28"), new(0.7142857142857143, "5/7")
+                    ],
+                    [
+                        new(0, "0"), new(-3.469226425748165, "-6144/1771"), new(6.64935064935065, "512/77"),
+                        new(-1.445511010728402, "-2560/1771"), new(-1.445511010728402, "-2560/1771")
+                    ],
+                    [new(0, "0"), new(1.5, "3/2"), new(-4, "-4"), new(2.5, "5/2"), new(0, "0")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -107,17 +121,28 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                var Y4 = y.add(hk1, s.A(4, 1)).add_(hk2, s.A(4, 2)).add_(hk3, s.A(4, 3));
+                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
+                var Y5 = y.add(hk1, s.A(5, 1)).add_(hk2, s.A(5, 2)).add_(hk3, s.A(5, 3))
+                    .add_(hk4, s.A(5, 4));
+                var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
+                var Y6 = y.add(hk1, s.A(6, 1)).add_(hk2, s.A(6, 2)).add_(hk3, s.A(6, 3))
+                    .add_(hk4, s.A(6, 4)).add_(hk5, s.A(6, 5));
+                var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
 
-                var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk6, S.B6); // b2 = b5 = 0: skipped
-                var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6); // e2 = 0: skipped
+                var y1 = y.add(hk1, s.B(1)).add_(hk3, s.B(3)).add_(hk4, s.B(4))
+                    .add_(hk6, s.B(6)); // b2 = b5 = 0: skipped
+                var error = hk1.mul(s.E(1)).add_(hk3, s.E(3)).add_(hk4, s.E(4))
+                    .add_(hk5, s.E(5)).add_(hk6, s.E(6)); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -134,39 +159,44 @@ namespace NeuralOde.Tableaux
                     ]);
             }
 
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor endSlope,
+                global::TorchSharp.torch.Tensor theta)
             {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
-                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
-                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
-                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
-                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
-                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
-                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
-                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
-                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
-                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
-                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
-                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
-                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
-                internal static readonly global::TorchSharp.Scalar B6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B6);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
-                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
-                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
-                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var s = Scalars;
+                var th = PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+                var th4 = th3.mul(th);
+                var th5 = th4.mul(th);
+                var h = PerRow(dt, y);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
+                    .add_(th4, s.D(1, 4)).add_(th5, s.D(1, 5));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4))
+                    .add_(th5, s.D(3, 5));
+                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4))
+                    .add_(th5, s.D(4, 5));
+                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4))
+                    .add_(th5, s.D(5, 5));
+                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4))
+                    .add_(th5, s.D(6, 5));
+                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4)).mul_(h);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, s.One)
+                    .addcmul_(step.ScaledStages[2], b3, s.One)
+                    .addcmul_(step.ScaledStages[3], b4, s.One)
+                    .addcmul_(step.ScaledStages[4], b5, s.One)
+                    .addcmul_(step.ScaledStages[5], b6, s.One)
+                    .addcmul_(endSlope, b7, s.One);
+                return result.MoveToOuterDisposeScope();
             }
         }
     }

@@ -6,93 +6,13 @@ namespace NeuralOde.Tableaux
 {
     partial class DormandPrince54
     {
-        /// <summary>Gets the generated DOPRI5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output).</summary>
+        /// <summary>Gets the generated DOPRI5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output of order 4).</summary>
         public static global::NeuralOde.Tableaux.DormandPrince54.Method Scheme => global::NeuralOde.Tableaux.DormandPrince54.Method.Instance;
 
-        /// <summary>The DOPRI5 scheme compiled from <see cref="global::NeuralOde.Tableaux.DormandPrince54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output.</summary>
+        /// <summary>The DOPRI5 scheme compiled from <see cref="global::NeuralOde.Tableaux.DormandPrince54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output of order 4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.DormandPrince54.Method>
         {
-            // Nodes.
-            private const double C2 = 0.2; // 1/5
-            private const double C3 = 0.3; // 3/10
-            private const double C4 = 0.8; // 4/5
-            private const double C5 = 0.8888888888888888; // 8/9
-            private const double C6 = 1; // 1
-            private const double C7 = 1; // 1
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.2; // 1/5
-            private const double A3_1 = 0.075; // 3/40
-            private const double A3_2 = 0.225; // 9/40
-            private const double A4_1 = 0.9777777777777777; // 44/45
-            private const double A4_2 = -3.7333333333333334; // -56/15
-            private const double A4_3 = 3.5555555555555554; // 32/9
-            private const double A5_1 = 2.9525986892242035; // 19372/6561
-            private const double A5_2 = -11.595793324188385; // -25360/2187
-            private const double A5_3 = 9.822892851699436; // 64448/6561
-            private const double A5_4 = -0.2908093278463649; // -212/729
-            private const double A6_1 = 2.8462752525252526; // 9017/3168
-            private const double A6_2 = -10.757575757575758; // -355/33
-            private const double A6_3 = 8.906422717743473; // 46732/5247
-            private const double A6_4 = 0.2784090909090909; // 49/176
-            private const double A6_5 = -0.2735313036020583; // -5103/18656
-            private const double A7_1 = 0.09114583333333333; // 35/384
-            private const double A7_3 = 0.44923629829290207; // 500/1113
-            private const double A7_4 = 0.6510416666666666; // 125/192
-            private const double A7_5 = -0.322376179245283; // -2187/6784
-            private const double A7_6 = 0.13095238095238096; // 11/84
-
-            // Weights of the propagated solution (order 5).
-            private const double B1 = 0.09114583333333333; // 35/384
-            private const double B3 = 0.44923629829290207; // 500/1113
-            private const double B4 = 0.6510416666666666; // 125/192
-            private const double B5 = -0.322376179245283; // -2187/6784
-            private const double B6 = 0.13095238095238096; // 11/84
-
-            // Weights of the embedded solution (order 4); the step uses the error weights below.
-            private const double BHat1 = 0.08991319444444444; // 5179/57600
-            private const double BHat3 = 0.4534890685834082; // 7571/16695
-            private const double BHat4 = 0.6140625; // 393/640
-            private const double BHat5 = -0.2715123820754717; // -92097/339200
-            private const double BHat6 = 0.08904761904761904; // 187/2100
-            private const double BHat7 = 0.025; // 1/40
-
-            // Error weights E = B − BHat.
-            private const double E1 = 0.0012326388888888888; // 71/57600
-            private const double E3 = -0.0042527702905061394; // -71/16695
-            private const double E4 = 0.03697916666666667; // 71/1920
-            private const double E5 = -0.05086379716981132; // -17253/339200
-            private const double E6 = 0.0419047619047619; // 22/525
-            private const double E7 = -0.025; // -1/40
-
-            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
-            private const double D1_1 = 1; // 1
-            private const double D1_2 = -2.8605386690370884; // -4034104133/1410260304
-            private const double D1_3 = 3.099577878709121; // 105330401/33982176
-            private const double D1_4 = -1.1618105836403092; // -13107642775/11282082432
-            private const double D1_5 = 0.013917207301610328; // 6542295/470086768
-            private const double D3_2 = 4.047141499642786; // 132343189600/32700410799
-            private const double D3_3 = -6.345354046938926; // -833316000/131326951
-            private const double D3_4 = 2.795465086414005; // 91412856700/32700410799
-            private const double D3_5 = -0.04801624082496286; // -523383600/10900136933
-            private const double D4_2 = -3.941160071112659; // -115792950/29380423
-            private const double D4_3 = 10.904003027940295; // 185270875/16991088
-            private const double D4_4 = -6.729317509209278; // -12653452475/1880347072
-            private const double D4_5 = 0.4175162190483098; // 98134425/235043384
-            private const double D5_2 = 2.8419447015870345; // 70805911779/24914598704
-            private const double D5_3 = -7.547675862959386; // -4531260609/600351776
-            private const double D5_4 = 4.957636724931253; // 988140236175/199316789632
-            private const double D5_5 = -0.5742817428041846; // -14307999165/24914598704
-            private const double D6_2 = -1.6109886359167997; // -331320693/205662961
-            private const double D6_3 = 4.218915839039518; // 31361737/7433601
-            private const double D6_4 = -2.950103865566732; // -2426908385/822651844
-            private const double D6_5 = 0.47312904339639456; // 97305120/205662961
-            private const double D7_2 = 1.523601174836727; // 44764047/29380423
-            private const double D7_3 = -4.329466835790622; // -1532549/353981
-            private const double D7_4 = 3.0881301470710616; // 90730570/29380423
-            private const double D7_5 = -0.2822644861171672; // -8293050/29380423
-
             private Method()
             {
             }
@@ -119,29 +39,99 @@ namespace NeuralOde.Tableaux
             public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/5"), new(C3, "3/10"), new(C4, "4/5"), new(C5, "8/9"), new(C6, "1"), new(C7, "1")],
+                c:
+                [
+                    new(0, "0"), new(0.2, "1/5"), new(0.3, "3/10"), new(0.8, "4/5"),
+                    new(0.8888888888888888, "8/9"), new(1, "1"), new(1, "1")
+                ],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/5")],
-                    [new(A3_1, "3/40"), new(A3_2, "9/40")],
-                    [new(A4_1, "44/45"), new(A4_2, "-56/15"), new(A4_3, "32/9")],
-                    [new(A5_1, "19372/6561"), new(A5_2, "-25360/2187"), new(A5_3, "64448/6561"), new(A5_4, "-212/729")],
-                    [new(A6_1, "9017/3168"), new(A6_2, "-355/33"), new(A6_3, "46732/5247"), new(A6_4, "49/176"), new(A6_5, "-5103/18656")],
-                    [new(A7_1, "35/384"), new(0, "0"), new(A7_3, "500/1113"), new(A7_4, "125/192"), new(A7_5, "-2187/6784"), new(A7_6, "11/84")],
+                    [new(0.2, "1/5")],
+                    [new(0.075, "3/40"), new(0.225, "9/40")],
+                    [
+                        new(0.9777777777777777, "44/45"), new(-3.7333333333333334, "-56/15"),
+                        new(3.5555555555555554, "32/9")
+                    ],
+                    [
+                        new(2.9525986892242035, "19372/6561"), new(-11.595793324188385, "-25360/2187"),
+                        new(9.822892851699436, "64448/6561"), new(-0.2908093278463649, "-212/729")
+                    ],
+                    [
+                        new(2.8462752525252526, "9017/3168"), new(-10.757575757575758, "-355/33"),
+                        new(8.906422717743473, "46732/5247"), new(0.2784090909090909, "49/176"),
+                        new(-0.2735313036020583, "-5103/18656")
+                    ],
+                    [
+                        new(0.09114583333333333, "35/384"), new(0, "0"), new(0.44923629829290207, "500/1113"),
+                        new(0.6510416666666666, "125/192"), new(-0.322376179245283, "-2187/6784"),
+                        new(0.13095238095238096, "11/84")
+                    ],
                 ],
-                b: [new(B1, "35/384"), new(0, "0"), new(B3, "500/1113"), new(B4, "125/192"), new(B5, "-2187/6784"), new(B6, "11/84"), new(0, "0")],
-                bHat: [new(BHat1, "5179/57600"), new(0, "0"), new(BHat3, "7571/16695"), new(BHat4, "393/640"), new(BHat5, "-92097/339200"), new(BHat6, "187/2100"), new(BHat7, "1/40")],
+                b:
+                [
+                    new(0.09114583333333333, "35/384"), new(0, "0"), new(0.44923629829290207, "500/1113"),
+                    new(0.6510416666666666, "125/192"), new(-0.322376179245283, "-2187/6784"),
+                    new(0.13095238095238096, "11/84"), new(0, "0")
+                ],
+                bHat:
+                [
+                    new(0.08991319444444444, "5179/57600"), new(0, "0"),
+                    new(0.4534890685834082, "7571/16695"), new(0.6140625, "393/640"),
+                    new(-0.2715123820754717, "-92097/339200"), new(0.08904761904761904, "187/2100"),
+                    new(0.025, "1/40")
+                ],
+                e:
+                [
+                    new(0.0012326388888888888, "71/57600"), new(0, "0"),
+                    new(-0.0042527702905061394, "-71/16695"), new(0.03697916666666667, "71/1920"),
+                    new(-0.05086379716981132, "-17253/339200"), new(0.0419047619047619, "22/525"),
+                    new(-0.025, "-1/40")
+                ],
                 bTheta:
                 [
-                    [new(D1_1, "1"), new(D1_2, "-4034104133/1410260304"), new(D1_3, "105330401/33982176"), new(D1_4, "-13107642775/11282082432"), new(D1_5, "6542295/470086768")],
+                    [
+                        new(1, "1"), new(-2.8605386690370884, "-4034104133/1410260304"),
+                        new(3.099577878709121, "105330401/33982176"),
+                        new(-1.1618105836403092, "-13107642775/11282082432"),
+                        new(0.013917207301610328, "6542295/470086768")
+                    ],
                     [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
-                    [new(0, "0"), new(D3_2, "132343189600/32700410799"), new(D3_3, "-833316000/131326951"), new(D3_4, "91412856700/32700410799"), new(D3_5, "-523383600/10900136933")],
-                    [new(0, "0"), new(D4_2, "-115792950/29380423"), new(D4_3, "185270875/16991088"), new(D4_4, "-12653452475/1880347072"), new(D4_5, "98134425/235043384")],
-                    [new(0, "0"), new(D5_2, "70805911779/24914598704"), new(D5_3, "-4531260609/600351776"), new(D5_4, "988140236175/199316789632"), new(D5_5, "-14307999165/24914598704")],
-                    [new(0, "0"), new(D6_2, "-331320693/205662961"), new(D6_3, "31361737/7433601"), new(D6_4, "-2426908385/822651844"), new(D6_5, "97305120/205662961")],
-                    [new(0, "0"), new(D7_2, "44764047/29380423"), new(D7_3, "-1532549/353981"), new(D7_4, "90730570/29380423"), new(D7_5, "-8293050/29380423")],
+                    [
+                        new(0, "0"), new(4.047141499642786, "132343189600/32700410799"),
+                        new(-6.345354046938926, "-833316000/131326951"),
+                        new(2.795465086414005, "91412856700/32700410799"),
+                        new(-0.04801624082496286, "-523383600/10900136933")
+                    ],
+                    [
+                        new(0, "0"), new(-3.941160071112659, "-115792950/29380423"),
+                        new(10.904003027940295, "185270875/16991088"),
+                        new(-6.729317509209278, "-12653452475/1880347072"),
+                        new(0.4175162190483098, "98134425/235043384")
+                    ],
+                    [
+                        new(0, "0"), new(2.8419447015870345, "70805911779/24914598704"),
+                        new(-7.547675862959386, "-4531260609/600351776"),
+                        new(4.957636724931253, "988140236175/199316789632"),
+                        new(-0.5742817428041846, "-14307999165/24914598704")
+                    ],
+                    [
+                        new(0, "0"), new(-1.6109886359167997, "-331320693/205662961"),
+                        new(4.218915839039518, "31361737/7433601"),
+                        new(-2.950103865566732, "-2426908385/822651844"),
+                        new(0.47312904339639456, "97305120/205662961")
+                    ],
+                    [
+                        new(0, "0"), new(1.523601174836727, "44764047/29380423"),
+                        new(-4.329466835790622, "-1532549/353981"), new(3.0881301470710616, "90730570/29380423"),
+                        new(-0.2822644861171672, "-8293050/29380423")
+                    ],
                 ]);
 
             /// <inheritdoc/>
@@ -153,21 +143,32 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                var Y4 = y.add(hk1, s.A(4, 1)).add_(hk2, s.A(4, 2)).add_(hk3, s.A(4, 3));
+                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
+                var Y5 = y.add(hk1, s.A(5, 1)).add_(hk2, s.A(5, 2)).add_(hk3, s.A(5, 3))
+                    .add_(hk4, s.A(5, 4));
+                var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
+                var Y6 = y.add(hk1, s.A(6, 1)).add_(hk2, s.A(6, 2)).add_(hk3, s.A(6, 3))
+                    .add_(hk4, s.A(6, 4)).add_(hk5, s.A(6, 5));
+                var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5).add_(hk6, S.B6); // b2 = b7 = 0: skipped
-                var k7 = f(t.add(dt, S.C7), y1);
+                var y1 = y.add(hk1, s.B(1)).add_(hk3, s.B(3)).add_(hk4, s.B(4))
+                    .add_(hk5, s.B(5)).add_(hk6, s.B(6)); // b2 = b7 = 0: skipped
+                var k7 = f(t.add(dt, s.C(7)), y1);
                 var hk7 = k7.mul(h);
 
-                var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6).add_(hk7, S.E7); // e2 = 0: skipped
+                var error = hk1.mul(s.E(1)).add_(hk3, s.E(3)).add_(hk4, s.E(4))
+                    .add_(hk5, s.E(5)).add_(hk6, s.E(6)).add_(hk7, s.E(7)); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -192,91 +193,35 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor theta)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var s = Scalars;
+                var th = PerRow(theta, y);
                 var th2 = th.mul(th);
                 var th3 = th2.mul(th);
                 var th4 = th3.mul(th);
                 var th5 = th4.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4).add_(th5, S.D1_5);
-                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4).add_(th5, S.D3_5);
-                var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4).add_(th5, S.D4_5);
-                var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4).add_(th5, S.D5_5);
-                var b6 = th2.mul(S.D6_2).add_(th3, S.D6_3).add_(th4, S.D6_4).add_(th5, S.D6_5);
-                var b7 = th2.mul(S.D7_2).add_(th3, S.D7_3).add_(th4, S.D7_4).add_(th5, S.D7_5);
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
+                    .add_(th4, s.D(1, 4)).add_(th5, s.D(1, 5));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4))
+                    .add_(th5, s.D(3, 5));
+                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4))
+                    .add_(th5, s.D(4, 5));
+                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4))
+                    .add_(th5, s.D(5, 5));
+                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4))
+                    .add_(th5, s.D(6, 5));
+                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4))
+                    .add_(th5, s.D(7, 5));
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, S.One)
-                    .addcmul_(step.ScaledStages[2], b3, S.One)
-                    .addcmul_(step.ScaledStages[3], b4, S.One)
-                    .addcmul_(step.ScaledStages[4], b5, S.One)
-                    .addcmul_(step.ScaledStages[5], b6, S.One)
-                    .addcmul_(step.ScaledStages[6], b7, S.One);
+                    .addcmul(step.ScaledStages[0], b1, s.One)
+                    .addcmul_(step.ScaledStages[2], b3, s.One)
+                    .addcmul_(step.ScaledStages[3], b4, s.One)
+                    .addcmul_(step.ScaledStages[4], b5, s.One)
+                    .addcmul_(step.ScaledStages[5], b6, s.One)
+                    .addcmul_(step.ScaledStages[6], b7, s.One);
                 return result.MoveToOuterDisposeScope();
-            }
-
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
-            {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
-                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
-                internal static readonly global::TorchSharp.Scalar C7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C7);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
-                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
-                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
-                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
-                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
-                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
-                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
-                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
-                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
-                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
-                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
-                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
-                internal static readonly global::TorchSharp.Scalar B5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B5);
-                internal static readonly global::TorchSharp.Scalar B6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B6);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
-                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
-                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
-                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
-                internal static readonly global::TorchSharp.Scalar E7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E7);
-                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
-                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
-                internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);
-                internal static readonly global::TorchSharp.Scalar D1_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_5);
-                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
-                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
-                internal static readonly global::TorchSharp.Scalar D3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_4);
-                internal static readonly global::TorchSharp.Scalar D3_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_5);
-                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
-                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
-                internal static readonly global::TorchSharp.Scalar D4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_4);
-                internal static readonly global::TorchSharp.Scalar D4_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_5);
-                internal static readonly global::TorchSharp.Scalar D5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_2);
-                internal static readonly global::TorchSharp.Scalar D5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_3);
-                internal static readonly global::TorchSharp.Scalar D5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_4);
-                internal static readonly global::TorchSharp.Scalar D5_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_5);
-                internal static readonly global::TorchSharp.Scalar D6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_2);
-                internal static readonly global::TorchSharp.Scalar D6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_3);
-                internal static readonly global::TorchSharp.Scalar D6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_4);
-                internal static readonly global::TorchSharp.Scalar D6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_5);
-                internal static readonly global::TorchSharp.Scalar D7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_2);
-                internal static readonly global::TorchSharp.Scalar D7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_3);
-                internal static readonly global::TorchSharp.Scalar D7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_4);
-                internal static readonly global::TorchSharp.Scalar D7_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_5);
-                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

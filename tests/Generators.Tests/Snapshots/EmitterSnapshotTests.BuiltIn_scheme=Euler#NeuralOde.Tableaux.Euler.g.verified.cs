@@ -13,9 +13,6 @@ namespace NeuralOde.Tableaux
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Euler.Method>
         {
-            // Weights of the propagated solution (order 1).
-            private const double B1 = 1; // 1
-
             private Method()
             {
             }
@@ -41,6 +38,8 @@ namespace NeuralOde.Tableaux
             /// <inheritdoc/>
             public override bool HasDenseOutput => false;
 
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
                 c: [new(0, "0")],
@@ -48,8 +47,9 @@ namespace NeuralOde.Tableaux
                 [
                     [],
                 ],
-                b: [new(B1, "1")],
+                b: [new(1, "1")],
                 bHat: null,
+                e: null,
                 bTheta: null);
 
             /// <inheritdoc/>
@@ -61,24 +61,19 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
 
-                var y1 = y.add(hk1, S.B1);
+                var y1 = y.add(hk1, s.B(1));
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope()]);
-            }
-
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
-            {
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
             }
         }
     }

@@ -6,57 +6,13 @@ namespace NeuralOde.Tableaux
 {
     partial class Fehlberg45
     {
-        /// <summary>Gets the generated RKF45 scheme (6 stages, order 4, embedded order 5).</summary>
+        /// <summary>Gets the generated RKF45 scheme (6 stages, order 4, embedded order 5, dense output of order 4).</summary>
         public static global::NeuralOde.Tableaux.Fehlberg45.Method Scheme => global::NeuralOde.Tableaux.Fehlberg45.Method.Instance;
 
-        /// <summary>The RKF45 scheme compiled from <see cref="global::NeuralOde.Tableaux.Fehlberg45"/>: 6 stages, order 4, embedded order 5.</summary>
+        /// <summary>The RKF45 scheme compiled from <see cref="global::NeuralOde.Tableaux.Fehlberg45"/>: 6 stages, order 4, embedded order 5, dense output of order 4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Fehlberg45.Method>
         {
-            // Nodes.
-            private const double C2 = 0.25; // 1/4
-            private const double C3 = 0.375; // 3/8
-            private const double C4 = 0.9230769230769231; // 12/13
-            private const double C5 = 1; // 1
-            private const double C6 = 0.5; // 1/2
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.25; // 1/4
-            private const double A3_1 = 0.09375; // 3/32
-            private const double A3_2 = 0.28125; // 9/32
-            private const double A4_1 = 0.8793809740555303; // 1932/2197
-            private const double A4_2 = -3.277196176604461; // -7200/2197
-            private const double A4_3 = 3.3208921256258535; // 7296/2197
-            private const double A5_1 = 2.0324074074074074; // 439/216
-            private const double A5_2 = -8; // -8
-            private const double A5_3 = 7.173489278752436; // 3680/513
-            private const double A5_4 = -0.20589668615984405; // -845/4104
-            private const double A6_1 = -0.2962962962962963; // -8/27
-            private const double A6_2 = 2; // 2
-            private const double A6_3 = -1.3816764132553607; // -3544/2565
-            private const double A6_4 = 0.4529727095516569; // 1859/4104
-            private const double A6_5 = -0.275; // -11/40
-
-            // Weights of the propagated solution (order 4).
-            private const double B1 = 0.11574074074074074; // 25/216
-            private const double B3 = 0.5489278752436647; // 1408/2565
-            private const double B4 = 0.5353313840155945; // 2197/4104
-            private const double B5 = -0.2; // -1/5
-
-            // Weights of the embedded solution (order 5); the step uses the error weights below.
-            private const double BHat1 = 0.11851851851851852; // 16/135
-            private const double BHat3 = 0.5189863547758284; // 6656/12825
-            private const double BHat4 = 0.5061314903420167; // 28561/56430
-            private const double BHat5 = -0.18; // -9/50
-            private const double BHat6 = 0.03636363636363636; // 2/55
-
-            // Error weights E = B − BHat.
-            private const double E1 = -0.002777777777777778; // -1/360
-            private const double E3 = 0.02994152046783626; // 128/4275
-            private const double E4 = 0.029199893673577886; // 2197/75240
-            private const double E5 = -0.02; // -1/50
-            private const double E6 = -0.03636363636363636; // -2/55
-
             private Method()
             {
             }
@@ -80,23 +36,85 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override bool InterpolationUsesEndSlope => true;
+
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/4"), new(C3, "3/8"), new(C4, "12/13"), new(C5, "1"), new(C6, "1/2")],
+                c:
+                [
+                    new(0, "0"), new(0.25, "1/4"), new(0.375, "3/8"), new(0.9230769230769231, "12/13"),
+                    new(1, "1"), new(0.5, "1/2")
+                ],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/4")],
-                    [new(A3_1, "3/32"), new(A3_2, "9/32")],
-                    [new(A4_1, "1932/2197"), new(A4_2, "-7200/2197"), new(A4_3, "7296/2197")],
-                    [new(A5_1, "439/216"), new(A5_2, "-8"), new(A5_3, "3680/513"), new(A5_4, "-845/4104")],
-                    [new(A6_1, "-8/27"), new(A6_2, "2"), new(A6_3, "-3544/2565"), new(A6_4, "1859/4104"), new(A6_5, "-11/40")],
+                    [new(0.25, "1/4")],
+                    [new(0.09375, "3/32"), new(0.28125, "9/32")],
+                    [
+                        new(0.8793809740555303, "1932/2197"), new(-3.277196176604461, "-7200/2197"),
+                        new(3.3208921256258535, "7296/2197")
+                    ],
+                    [
+                        new(2.0324074074074074, "439/216"), new(-8, "-8"), new(7.173489278752436, "3680/513"),
+                        new(-0.20589668615984405, "-845/4104")
+                    ],
+                    [
+                        new(-0.2962962962962963, "-8/27"), new(2, "2"), new(-1.3816764132553607, "-3544/2565"),
+                        new(0.4529727095516569, "1859/4104"), new(-0.275, "-11/40")
+                    ],
                 ],
-                b: [new(B1, "25/216"), new(0, "0"), new(B3, "1408/2565"), new(B4, "2197/4104"), new(B5, "-1/5"), new(0, "0")],
-                bHat: [new(BHat1, "16/135"), new(0, "0"), new(BHat3, "6656/12825"), new(BHat4, "28561/56430"), new(BHat5, "-9/50"), new(BHat6, "2/55")],
-                bTheta: null);
+                b:
+                [
+                    new(0.11574074074074074, "25/216"), new(0, "0"), new(0.5489278752436647, "1408/2565"),
+                    new(0.5353313840155945, "2197/4104"), new(-0.2, "-1/5"), new(0, "0")
+                ],
+                bHat:
+                [
+                    new(0.11851851851851852, "16/135"), new(0, "0"), new(0.5189863547758284, "6656/12825"),
+                    new(0.5061314903420167, "28561/56430"), new(-0.18, "-9/50"),
+                    new(0.03636363636363636, "2/55")
+                ],
+                e:
+                [
+                    new(-0.002777777777777778, "-1/360"), new(0, "0"), new(0.02994152046783626, "128/4275"),
+                    new(0.029199893673577886, "2197/75240"), new(-0.02, "-1/50"),
+                    new(-0.03636363636363636, "-2/55")
+                ],
+                bTheta:
+                [
+                    [
+                        new(1, "1"), new(-2.5096587042330203, "-1475077/587760"),
+                        new(2.4822803714290034, "6565433/2644920"), new(-0.8568809264552425, "-1510921/1763280")
+                    ],
+                    [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
+                    [
+                        new(0, "0"), new(5.044461541767854, "5868096/1163275"),
+                        new(-7.893211582561048, "-247913344/31408425"),
+                        new(3.3976779160368595, "35571904/10469475")
+                    ],
+                    [
+                        new(0, "0"), new(-3.4024553116430036, "-417963871/122841840"),
+                        new(8.946236159348386, "4945374499/552788280"),
+                        new(-5.008449463689788, "-1845741443/368525520")
+                    ],
+                    [
+                        new(0, "0"), new(1.130457329522254, "276849/244900"),
+                        new(-3.0609146590445078, "-374809/122450"), new(1.730457329522254, "423789/244900")
+                    ],
+                    [
+                        new(0, "0"), new(-1.7628048554140836, "-237441/134695"),
+                        new(3.525609710828167, "474882/134695"), new(-1.7628048554140836, "-237441/134695")
+                    ],
+                    [new(0, "0"), new(1.5, "3/2"), new(-4, "-4"), new(2.5, "5/2")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -107,17 +125,28 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                var Y4 = y.add(hk1, s.A(4, 1)).add_(hk2, s.A(4, 2)).add_(hk3, s.A(4, 3));
+                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
+                var Y5 = y.add(hk1, s.A(5, 1)).add_(hk2, s.A(5, 2)).add_(hk3, s.A(5, 3))
+                    .add_(hk4, s.A(5, 4));
+                var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
+                var Y6 = y.add(hk1, s.A(6, 1)).add_(hk2, s.A(6, 2)).add_(hk3, s.A(6, 3))
+                    .add_(hk4, s.A(6, 4)).add_(hk5, s.A(6, 5));
+                var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
 
-                var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5); // b2 = b6 = 0: skipped
-                var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6); // e2 = 0: skipped
+                var y1 = y.add(hk1, s.B(1)).add_(hk3, s.B(3)).add_(hk4, s.B(4))
+                    .add_(hk5, s.B(5)); // b2 = b6 = 0: skipped
+                var error = hk1.mul(s.E(1)).add_(hk3, s.E(3)).add_(hk4, s.E(4))
+                    .add_(hk5, s.E(5)).add_(hk6, s.E(6)); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -134,39 +163,39 @@ namespace NeuralOde.Tableaux
                     ]);
             }
 
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor endSlope,
+                global::TorchSharp.torch.Tensor theta)
             {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
-                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
-                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
-                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
-                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
-                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
-                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
-                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
-                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
-                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
-                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
-                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
-                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
-                internal static readonly global::TorchSharp.Scalar B5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B5);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
-                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
-                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
-                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var s = Scalars;
+                var th = PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+                var th4 = th3.mul(th);
+                var h = PerRow(dt, y);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
+                    .add_(th4, s.D(1, 4));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4));
+                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4));
+                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4));
+                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4));
+                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4)).mul_(h);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, s.One)
+                    .addcmul_(step.ScaledStages[2], b3, s.One)
+                    .addcmul_(step.ScaledStages[3], b4, s.One)
+                    .addcmul_(step.ScaledStages[4], b5, s.One)
+                    .addcmul_(step.ScaledStages[5], b6, s.One)
+                    .addcmul_(endSlope, b7, s.One);
+                return result.MoveToOuterDisposeScope();
             }
         }
     }

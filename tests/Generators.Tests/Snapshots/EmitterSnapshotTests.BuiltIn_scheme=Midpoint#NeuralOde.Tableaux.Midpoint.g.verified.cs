@@ -13,15 +13,6 @@ namespace NeuralOde.Tableaux
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Midpoint.Method>
         {
-            // Nodes.
-            private const double C2 = 0.5; // 1/2
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.5; // 1/2
-
-            // Weights of the propagated solution (order 2).
-            private const double B2 = 1; // 1
-
             private Method()
             {
             }
@@ -47,16 +38,19 @@ namespace NeuralOde.Tableaux
             /// <inheritdoc/>
             public override bool HasDenseOutput => false;
 
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/2")],
+                c: [new(0, "0"), new(0.5, "1/2")],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/2")],
+                    [new(0.5, "1/2")],
                 ],
-                b: [new(0, "0"), new(B2, "1")],
+                b: [new(0, "0"), new(1, "1")],
                 bHat: null,
+                e: null,
                 bTheta: null);
 
             /// <inheritdoc/>
@@ -68,27 +62,21 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
 
-                var y1 = y.add(hk2, S.B2); // b1 = 0: skipped
+                var y1 = y.add(hk2, s.B(2)); // b1 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
                     scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
-            }
-
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
-            {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
             }
         }
     }

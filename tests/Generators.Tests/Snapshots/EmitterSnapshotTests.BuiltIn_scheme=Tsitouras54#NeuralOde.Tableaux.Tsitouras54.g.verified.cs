@@ -6,94 +6,13 @@ namespace NeuralOde.Tableaux
 {
     partial class Tsitouras54
     {
-        /// <summary>Gets the generated Tsit5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output).</summary>
+        /// <summary>Gets the generated Tsit5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output of order 4).</summary>
         public static global::NeuralOde.Tableaux.Tsitouras54.Method Scheme => global::NeuralOde.Tableaux.Tsitouras54.Method.Instance;
 
-        /// <summary>The Tsit5 scheme compiled from <see cref="global::NeuralOde.Tableaux.Tsitouras54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output.</summary>
+        /// <summary>The Tsit5 scheme compiled from <see cref="global::NeuralOde.Tableaux.Tsitouras54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output of order 4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Tsitouras54.Method>
         {
-            // Nodes.
-            private const double C2 = 0.161;
-            private const double C3 = 0.327;
-            private const double C4 = 0.9;
-            private const double C5 = 0.9800255409045097;
-            private const double C6 = 1; // 1
-            private const double C7 = 1; // 1
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.161;
-            private const double A3_1 = -0.008480655492357; // -0.0084806554923570
-            private const double A3_2 = 0.335480655492357; // 0.3354806554923570
-            private const double A4_1 = 2.897153057105494;
-            private const double A4_2 = -6.359448489975075;
-            private const double A4_3 = 4.362295432869581;
-            private const double A5_1 = 5.325864828439259; // 5.32586482843925895
-            private const double A5_2 = -11.74888356406283;
-            private const double A5_3 = 7.495539342889836;
-            private const double A5_4 = -0.09249506636175525;
-            private const double A6_1 = 5.86145544294642; // 5.86145544294642038
-            private const double A6_2 = -12.92096931784711;
-            private const double A6_3 = 8.159367898576159;
-            private const double A6_4 = -0.071584973281401; // -0.07158497328140100
-            private const double A6_5 = -0.02826905039406838;
-            private const double A7_1 = 0.09646076681806523;
-            private const double A7_2 = 0.01;
-            private const double A7_3 = 0.4798896504144996;
-            private const double A7_4 = 1.379008574103742;
-            private const double A7_5 = -3.290069515436081;
-            private const double A7_6 = 2.324710524099774;
-
-            // Weights of the propagated solution (order 5).
-            private const double B1 = 0.09646076681806523;
-            private const double B2 = 0.01;
-            private const double B3 = 0.4798896504144996;
-            private const double B4 = 1.379008574103742;
-            private const double B5 = -3.290069515436081;
-            private const double B6 = 2.324710524099774;
-
-            // Weights of the embedded solution (order 4); the step uses the error weights below.
-            private const double BHat1 = 0.09468075576583923;
-            private const double BHat2 = 0.009183565540343;
-            private const double BHat3 = 0.4877705284247616;
-            private const double BHat4 = 1.234297566930479;
-            private const double BHat5 = -2.707712349983526;
-            private const double BHat6 = 1.866628418170587;
-            private const double BHat7 = 0.015151515151515152; // 1/66
-
-            // Error weights E = B − BHat.
-            private const double E1 = 0.0017800110522259993; // 0.09646076681806523 − (0.09468075576583923)
-            private const double E2 = 0.0008164344596569995; // 0.01 − (0.009183565540343)
-            private const double E3 = -0.007880878010261994; // 0.4798896504144996 − (0.4877705284247616)
-            private const double E4 = 0.1447110071732629; // 1.379008574103742 − (1.234297566930479)
-            private const double E5 = -0.5823571654525548; // -3.290069515436081 − (-2.707712349983526)
-            private const double E6 = 0.45808210592918686; // 2.324710524099774 − (1.866628418170587)
-            private const double E7 = -0.015151515151515152; // -1/66
-
-            // Dense output: bᵢ(θ) = Σₖ Dᵢ_ₖ θᵏ.
-            private const double D1_1 = 1; // 1
-            private const double D1_2 = -2.763706197274826; // -2.7637061972748259113
-            private const double D1_3 = 2.9132554618219126; // 2.9132554618219127438
-            private const double D1_4 = -1.0530884977290216;
-            private const double D2_2 = 0.13169999999999998; // 0.13169999999999999727
-            private const double D2_3 = -0.2234; // -0.22339999999999999818
-            private const double D2_4 = 0.1017;
-            private const double D3_2 = 3.9302962368947516; // 3.9302962368947515285
-            private const double D3_3 = -5.941033872131505; // -5.9410338721315047347
-            private const double D3_4 = 2.490627285651253; // 2.490627285651252793
-            private const double D4_2 = -12.411077166933676; // -12.411077166933676984
-            private const double D4_3 = 30.33818863028232; // 30.338188630282321598
-            private const double D4_4 = -16.548102889244902; // -16.54810288924490272
-            private const double D5_2 = 37.50931341651104; // 37.509313416511039195
-            private const double D5_3 = -88.1789048947664; // -88.178904894766401101
-            private const double D5_4 = 47.37952196281928; // 47.37952196281928122
-            private const double D6_2 = -27.896526289197286; // -27.896526289197287806
-            private const double D6_3 = 65.09189467479366; // 65.091894674793671526
-            private const double D6_4 = -34.87065786149661; // -34.87065786149660974
-            private const double D7_2 = 1.5;
-            private const double D7_3 = -4; // -4
-            private const double D7_4 = 2.5;
-
             private Method()
             {
             }
@@ -120,29 +39,84 @@ namespace NeuralOde.Tableaux
             public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, null), new(C3, null), new(C4, null), new(C5, null), new(C6, "1"), new(C7, "1")],
+                c:
+                [
+                    new(0, "0"), new(0.161, null), new(0.327, null), new(0.9, null),
+                    new(0.9800255409045097, null), new(1, "1"), new(1, "1")
+                ],
                 a:
                 [
                     [],
-                    [new(A2_1, null)],
-                    [new(A3_1, null), new(A3_2, null)],
-                    [new(A4_1, null), new(A4_2, null), new(A4_3, null)],
-                    [new(A5_1, null), new(A5_2, null), new(A5_3, null), new(A5_4, null)],
-                    [new(A6_1, null), new(A6_2, null), new(A6_3, null), new(A6_4, null), new(A6_5, null)],
-                    [new(A7_1, null), new(A7_2, null), new(A7_3, null), new(A7_4, null), new(A7_5, null), new(A7_6, null)],
+                    [new(0.161, null)],
+                    [new(-0.008480655492357, null), new(0.335480655492357, null)],
+                    [
+                        new(2.897153057105494, null), new(-6.359448489975075, null),
+                        new(4.362295432869581, null)
+                    ],
+                    [
+                        new(5.325864828439259, null), new(-11.74888356406283, null),
+                        new(7.495539342889836, null), new(-0.09249506636175525, null)
+                    ],
+                    [
+                        new(5.86145544294642, null), new(-12.92096931784711, null), new(8.159367898576159, null),
+                        new(-0.071584973281401, null), new(-0.02826905039406838, null)
+                    ],
+                    [
+                        new(0.09646076681806523, null), new(0.01, null), new(0.4798896504144996, null),
+                        new(1.379008574103742, null), new(-3.290069515436081, null),
+                        new(2.324710524099774, null)
+                    ],
                 ],
-                b: [new(B1, null), new(B2, null), new(B3, null), new(B4, null), new(B5, null), new(B6, null), new(0, "0")],
-                bHat: [new(BHat1, null), new(BHat2, null), new(BHat3, null), new(BHat4, null), new(BHat5, null), new(BHat6, null), new(BHat7, "1/66")],
+                b:
+                [
+                    new(0.09646076681806523, null), new(0.01, null), new(0.4798896504144996, null),
+                    new(1.379008574103742, null), new(-3.290069515436081, null),
+                    new(2.324710524099774, null), new(0, "0")
+                ],
+                bHat:
+                [
+                    new(0.09468075576583923, null), new(0.009183565540343, null),
+                    new(0.4877705284247616, null), new(1.234297566930479, null),
+                    new(-2.707712349983526, null), new(1.866628418170587, null),
+                    new(0.015151515151515152, "1/66")
+                ],
+                e:
+                [
+                    new(0.0017800110522259993, null), new(0.0008164344596569995, null),
+                    new(-0.007880878010261994, null), new(0.1447110071732629, null),
+                    new(-0.5823571654525548, null), new(0.45808210592918686, null),
+                    new(-0.015151515151515152, "-1/66")
+                ],
                 bTheta:
                 [
-                    [new(D1_1, "1"), new(D1_2, null), new(D1_3, null), new(D1_4, null)],
-                    [new(0, "0"), new(D2_2, null), new(D2_3, null), new(D2_4, null)],
-                    [new(0, "0"), new(D3_2, null), new(D3_3, null), new(D3_4, null)],
-                    [new(0, "0"), new(D4_2, null), new(D4_3, null), new(D4_4, null)],
-                    [new(0, "0"), new(D5_2, null), new(D5_3, null), new(D5_4, null)],
-                    [new(0, "0"), new(D6_2, null), new(D6_3, null), new(D6_4, null)],
-                    [new(0, "0"), new(D7_2, null), new(D7_3, "-4"), new(D7_4, null)],
+                    [
+                        new(1, "1"), new(-2.763706197274826, null), new(2.9132554618219126, null),
+                        new(-1.0530884977290216, null)
+                    ],
+                    [new(0, "0"), new(0.13169999999999998, null), new(-0.2234, null), new(0.1017, null)],
+                    [
+                        new(0, "0"), new(3.9302962368947516, null), new(-5.941033872131505, null),
+                        new(2.490627285651253, null)
+                    ],
+                    [
+                        new(0, "0"), new(-12.411077166933676, null), new(30.33818863028232, null),
+                        new(-16.548102889244902, null)
+                    ],
+                    [
+                        new(0, "0"), new(37.50931341651104, null), new(-88.1789048947664, null),
+                        new(47.37952196281928, null)
+                    ],
+                    [
+                        new(0, "0"), new(-27.896526289197286, null), new(65.09189467479366, null),
+                        new(-34.87065786149661, null)
+                    ],
+                    [new(0, "0"), new(1.5, null), new(-4, "-4"), new(2.5, null)],
                 ]);
 
             /// <inheritdoc/>
@@ -154,21 +128,33 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                var Y4 = y.add(hk1, s.A(4, 1)).add_(hk2, s.A(4, 2)).add_(hk3, s.A(4, 3));
+                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
+                var Y5 = y.add(hk1, s.A(5, 1)).add_(hk2, s.A(5, 2)).add_(hk3, s.A(5, 3))
+                    .add_(hk4, s.A(5, 4));
+                var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
+                var Y6 = y.add(hk1, s.A(6, 1)).add_(hk2, s.A(6, 2)).add_(hk3, s.A(6, 3))
+                    .add_(hk4, s.A(6, 4)).add_(hk5, s.A(6, 5));
+                var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5).add_(hk6, S.B6); // b7 = 0: skipped
-                var k7 = f(t.add(dt, S.C7), y1);
+                var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2)).add_(hk3, s.B(3))
+                    .add_(hk4, s.B(4)).add_(hk5, s.B(5)).add_(hk6, s.B(6)); // b7 = 0: skipped
+                var k7 = f(t.add(dt, s.C(7)), y1);
                 var hk7 = k7.mul(h);
 
-                var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6).add_(hk7, S.E7);
+                var error = hk1.mul(s.E(1)).add_(hk2, s.E(2)).add_(hk3, s.E(3))
+                    .add_(hk4, s.E(4)).add_(hk5, s.E(5)).add_(hk6, s.E(6))
+                    .add_(hk7, s.E(7));
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -193,91 +179,31 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor theta)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var th = global::NeuralOde.Stepping.StepKernels.PerRow(theta, y);
+                var s = Scalars;
+                var th = PerRow(theta, y);
                 var th2 = th.mul(th);
                 var th3 = th2.mul(th);
                 var th4 = th3.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.add(th2, S.D1_2).add_(th3, S.D1_3).add_(th4, S.D1_4);
-                var b2 = th2.mul(S.D2_2).add_(th3, S.D2_3).add_(th4, S.D2_4);
-                var b3 = th2.mul(S.D3_2).add_(th3, S.D3_3).add_(th4, S.D3_4);
-                var b4 = th2.mul(S.D4_2).add_(th3, S.D4_3).add_(th4, S.D4_4);
-                var b5 = th2.mul(S.D5_2).add_(th3, S.D5_3).add_(th4, S.D5_4);
-                var b6 = th2.mul(S.D6_2).add_(th3, S.D6_3).add_(th4, S.D6_4);
-                var b7 = th2.mul(S.D7_2).add_(th3, S.D7_3).add_(th4, S.D7_4);
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
+                    .add_(th4, s.D(1, 4));
+                var b2 = th2.mul(s.D(2, 2)).add_(th3, s.D(2, 3)).add_(th4, s.D(2, 4));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4));
+                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4));
+                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4));
+                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4));
+                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4));
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, S.One)
-                    .addcmul_(step.ScaledStages[1], b2, S.One)
-                    .addcmul_(step.ScaledStages[2], b3, S.One)
-                    .addcmul_(step.ScaledStages[3], b4, S.One)
-                    .addcmul_(step.ScaledStages[4], b5, S.One)
-                    .addcmul_(step.ScaledStages[5], b6, S.One)
-                    .addcmul_(step.ScaledStages[6], b7, S.One);
+                    .addcmul(step.ScaledStages[0], b1, s.One)
+                    .addcmul_(step.ScaledStages[1], b2, s.One)
+                    .addcmul_(step.ScaledStages[2], b3, s.One)
+                    .addcmul_(step.ScaledStages[3], b4, s.One)
+                    .addcmul_(step.ScaledStages[4], b5, s.One)
+                    .addcmul_(step.ScaledStages[5], b6, s.One)
+                    .addcmul_(step.ScaledStages[6], b7, s.One);
                 return result.MoveToOuterDisposeScope();
-            }
-
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
-            {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
-                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
-                internal static readonly global::TorchSharp.Scalar C7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C7);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
-                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
-                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
-                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
-                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
-                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
-                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
-                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
-                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
-                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
-                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
-                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
-                internal static readonly global::TorchSharp.Scalar B5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B5);
-                internal static readonly global::TorchSharp.Scalar B6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B6);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
-                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
-                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
-                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
-                internal static readonly global::TorchSharp.Scalar E7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E7);
-                internal static readonly global::TorchSharp.Scalar D1_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_2);
-                internal static readonly global::TorchSharp.Scalar D1_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_3);
-                internal static readonly global::TorchSharp.Scalar D1_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D1_4);
-                internal static readonly global::TorchSharp.Scalar D2_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_2);
-                internal static readonly global::TorchSharp.Scalar D2_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_3);
-                internal static readonly global::TorchSharp.Scalar D2_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D2_4);
-                internal static readonly global::TorchSharp.Scalar D3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_2);
-                internal static readonly global::TorchSharp.Scalar D3_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_3);
-                internal static readonly global::TorchSharp.Scalar D3_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D3_4);
-                internal static readonly global::TorchSharp.Scalar D4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_2);
-                internal static readonly global::TorchSharp.Scalar D4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_3);
-                internal static readonly global::TorchSharp.Scalar D4_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D4_4);
-                internal static readonly global::TorchSharp.Scalar D5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_2);
-                internal static readonly global::TorchSharp.Scalar D5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_3);
-                internal static readonly global::TorchSharp.Scalar D5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D5_4);
-                internal static readonly global::TorchSharp.Scalar D6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_2);
-                internal static readonly global::TorchSharp.Scalar D6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_3);
-                internal static readonly global::TorchSharp.Scalar D6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D6_4);
-                internal static readonly global::TorchSharp.Scalar D7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_2);
-                internal static readonly global::TorchSharp.Scalar D7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_3);
-                internal static readonly global::TorchSharp.Scalar D7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.D7_4);
-                internal static readonly global::TorchSharp.Scalar One = global::NeuralOde.Stepping.StepKernels.Coefficient(1);
             }
         }
     }

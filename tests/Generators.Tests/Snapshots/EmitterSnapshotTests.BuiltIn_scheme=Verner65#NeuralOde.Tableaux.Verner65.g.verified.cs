@@ -6,74 +6,13 @@ namespace NeuralOde.Tableaux
 {
     partial class Verner65
     {
-        /// <summary>Gets the generated Verner65 scheme (8 stages, order 6, embedded order 5).</summary>
+        /// <summary>Gets the generated Verner65 scheme (8 stages, order 6, embedded order 5, dense output of order 4).</summary>
         public static global::NeuralOde.Tableaux.Verner65.Method Scheme => global::NeuralOde.Tableaux.Verner65.Method.Instance;
 
-        /// <summary>The Verner65 scheme compiled from <see cref="global::NeuralOde.Tableaux.Verner65"/>: 8 stages, order 6, embedded order 5.</summary>
+        /// <summary>The Verner65 scheme compiled from <see cref="global::NeuralOde.Tableaux.Verner65"/>: 8 stages, order 6, embedded order 5, dense output of order 4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Verner65.Method>
         {
-            // Nodes.
-            private const double C2 = 0.16666666666666666; // 1/6
-            private const double C3 = 0.26666666666666666; // 4/15
-            private const double C4 = 0.6666666666666666; // 2/3
-            private const double C5 = 0.8333333333333334; // 5/6
-            private const double C6 = 1; // 1
-            private const double C7 = 0.06666666666666667; // 1/15
-            private const double C8 = 1; // 1
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.16666666666666666; // 1/6
-            private const double A3_1 = 0.05333333333333334; // 4/75
-            private const double A3_2 = 0.21333333333333335; // 16/75
-            private const double A4_1 = 0.8333333333333334; // 5/6
-            private const double A4_2 = -2.6666666666666665; // -8/3
-            private const double A4_3 = 2.5; // 5/2
-            private const double A5_1 = -2.578125; // -165/64
-            private const double A5_2 = 9.166666666666666; // 55/6
-            private const double A5_3 = -6.640625; // -425/64
-            private const double A5_4 = 0.8854166666666666; // 85/96
-            private const double A6_1 = 2.4; // 12/5
-            private const double A6_2 = -8; // -8
-            private const double A6_3 = 6.560457516339869; // 4015/612
-            private const double A6_4 = -0.3055555555555556; // -11/36
-            private const double A6_5 = 0.34509803921568627; // 88/255
-            private const double A7_1 = -0.5508666666666666; // -8263/15000
-            private const double A7_2 = 1.6533333333333333; // 124/75
-            private const double A7_3 = -0.9455882352941176; // -643/680
-            private const double A7_4 = -0.324; // -81/250
-            private const double A7_5 = 0.23378823529411766; // 2484/10625
-            private const double A8_1 = 2.03546511627907; // 3501/1720
-            private const double A8_2 = -6.976744186046512; // -300/43
-            private const double A8_3 = 5.648179814561484; // 297275/52632
-            private const double A8_4 = -0.13738156761412576; // -319/2322
-            private const double A8_5 = 0.2863022661036103; // 24068/84065
-            private const double A8_7 = 0.1441785567164738; // 3850/26703
-
-            // Weights of the propagated solution (order 6).
-            private const double B1 = 0.075; // 3/40
-            private const double B3 = 0.3899286987522282; // 875/2244
-            private const double B4 = 0.3194444444444444; // 23/72
-            private const double B5 = 0.1350383631713555; // 264/1955
-            private const double B7 = 0.010783298826777088; // 125/11592
-            private const double B8 = 0.0698051948051948; // 43/616
-
-            // Weights of the embedded solution (order 5); the step uses the error weights below.
-            private const double BHat1 = 0.08125; // 13/160
-            private const double BHat3 = 0.39689171122994654; // 2375/5984
-            private const double BHat4 = 0.3125; // 5/16
-            private const double BHat5 = 0.1411764705882353; // 12/85
-            private const double BHat6 = 0.06818181818181818; // 3/44
-
-            // Error weights E = B − BHat.
-            private const double E1 = -0.00625; // -1/160
-            private const double E3 = -0.00696301247771836; // -125/17952
-            private const double E4 = 0.006944444444444444; // 1/144
-            private const double E5 = -0.006138107416879796; // -12/1955
-            private const double E6 = -0.06818181818181818; // -3/44
-            private const double E7 = 0.010783298826777088; // 125/11592
-            private const double E8 = 0.0698051948051948; // 43/616
-
             private Method()
             {
             }
@@ -97,25 +36,107 @@ namespace NeuralOde.Tableaux
             public override bool IsFsal => false;
 
             /// <inheritdoc/>
-            public override bool HasDenseOutput => false;
+            public override bool HasDenseOutput => true;
 
             /// <inheritdoc/>
+            public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override bool InterpolationUsesEndSlope => true;
+
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
+            /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/6"), new(C3, "4/15"), new(C4, "2/3"), new(C5, "5/6"), new(C6, "1"), new(C7, "1/15"), new(C8, "1")],
+                c:
+                [
+                    new(0, "0"), new(0.16666666666666666, "1/6"), new(0.26666666666666666, "4/15"),
+                    new(0.6666666666666666, "2/3"), new(0.8333333333333334, "5/6"), new(1, "1"),
+                    new(0.06666666666666667, "1/15"), new(1, "1")
+                ],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/6")],
-                    [new(A3_1, "4/75"), new(A3_2, "16/75")],
-                    [new(A4_1, "5/6"), new(A4_2, "-8/3"), new(A4_3, "5/2")],
-                    [new(A5_1, "-165/64"), new(A5_2, "55/6"), new(A5_3, "-425/64"), new(A5_4, "85/96")],
-                    [new(A6_1, "12/5"), new(A6_2, "-8"), new(A6_3, "4015/612"), new(A6_4, "-11/36"), new(A6_5, "88/255")],
-                    [new(A7_1, "-8263/15000"), new(A7_2, "124/75"), new(A7_3, "-643/680"), new(A7_4, "-81/250"), new(A7_5, "2484/10625"), new(0, "0")],
-                    [new(A8_1, "3501/1720"), new(A8_2, "-300/43"), new(A8_3, "297275/52632"), new(A8_4, "-319/2322"), new(A8_5, "24068/84065"), new(0, "0"), new(A8_7, "3850/26703")],
+                    [new(0.16666666666666666, "1/6")],
+                    [new(0.05333333333333334, "4/75"), new(0.21333333333333335, "16/75")],
+                    [new(0.8333333333333334, "5/6"), new(-2.6666666666666665, "-8/3"), new(2.5, "5/2")],
+                    [
+                        new(-2.578125, "-165/64"), new(9.166666666666666, "55/6"), new(-6.640625, "-425/64"),
+                        new(0.8854166666666666, "85/96")
+                    ],
+                    [
+                        new(2.4, "12/5"), new(-8, "-8"), new(6.560457516339869, "4015/612"),
+                        new(-0.3055555555555556, "-11/36"), new(0.34509803921568627, "88/255")
+                    ],
+                    [
+                        new(-0.5508666666666666, "-8263/15000"), new(1.6533333333333333, "124/75"),
+                        new(-0.9455882352941176, "-643/680"), new(-0.324, "-81/250"),
+                        new(0.23378823529411766, "2484/10625"), new(0, "0")
+                    ],
+                    [
+                        new(2.03546511627907, "3501/1720"), new(-6.976744186046512, "-300/43"),
+                        new(5.648179814561484, "297275/52632"), new(-0.13738156761412576, "-319/2322"),
+                        new(0.2863022661036103, "24068/84065"), new(0, "0"),
+                        new(0.1441785567164738, "3850/26703")
+                    ],
                 ],
-                b: [new(B1, "3/40"), new(0, "0"), new(B3, "875/2244"), new(B4, "23/72"), new(B5, "264/1955"), new(0, "0"), new(B7, "125/11592"), new(B8, "43/616")],
-                bHat: [new(BHat1, "13/160"), new(0, "0"), new(BHat3, "2375/5984"), new(BHat4, "5/16"), new(BHat5, "12/85"), new(BHat6, "3/44"), new(0, "0"), new(0, "0")],
-                bTheta: null);
+                b:
+                [
+                    new(0.075, "3/40"), new(0, "0"), new(0.3899286987522282, "875/2244"),
+                    new(0.3194444444444444, "23/72"), new(0.1350383631713555, "264/1955"), new(0, "0"),
+                    new(0.010783298826777088, "125/11592"), new(0.0698051948051948, "43/616")
+                ],
+                bHat:
+                [
+                    new(0.08125, "13/160"), new(0, "0"), new(0.39689171122994654, "2375/5984"),
+                    new(0.3125, "5/16"), new(0.1411764705882353, "12/85"), new(0.06818181818181818, "3/44"),
+                    new(0, "0"), new(0, "0")
+                ],
+                e:
+                [
+                    new(-0.00625, "-1/160"), new(0, "0"), new(-0.00696301247771836, "-125/17952"),
+                    new(0.006944444444444444, "1/144"), new(-0.006138107416879796, "-12/1955"),
+                    new(-0.06818181818181818, "-3/44"), new(0.010783298826777088, "125/11592"),
+                    new(0.0698051948051948, "43/616")
+                ],
+                bTheta:
+                [
+                    [
+                        new(1, "1"), new(-2.7375, "-219/80"), new(1.95, "39/20"), new(0.70625, "113/160"),
+                        new(-0.8625, "-69/80"), new(0.01875, "3/160")
+                    ],
+                    [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
+                    [
+                        new(0, "0"), new(4.525958110516934, "40625/8976"), new(-8.74554367201426, "-19625/2244"),
+                        new(5.883745543672014, "105625/17952"), new(-1.295120320855615, "-3875/2992"),
+                        new(0.02088903743315508, "125/5984")
+                    ],
+                    [
+                        new(0, "0"), new(-1.5138888888888888, "-109/72"), new(6.055555555555555, "109/18"),
+                        new(-5.993055555555555, "-863/144"), new(1.7916666666666667, "43/24"),
+                        new(-0.020833333333333332, "-1/48")
+                    ],
+                    [
+                        new(0, "0"), new(-0.07979539641943734, "-156/1955"),
+                        new(-1.0312020460358056, "-2016/1955"), new(2.9953964194373404, "5856/1955"),
+                        new(-1.767774936061381, "-3456/1955"), new(0.018414322250639385, "36/1955")
+                    ],
+                    [
+                        new(0, "0"), new(0.4090909090909091, "9/22"), new(-1.6363636363636365, "-18/11"),
+                        new(2.25, "9/4"), new(-1.2272727272727273, "-27/22"), new(0.20454545454545456, "9/44")
+                    ],
+                    [
+                        new(0, "0"), new(-0.6038647342995169, "-125/207"), new(2.803657694962043, "8125/2898"),
+                        new(-3.774154589371981, "-3125/828"), new(1.6174948240165632, "3125/1932"),
+                        new(-0.032349896480331264, "-125/3864")
+                    ],
+                    [
+                        new(0, "0"), new(0, "0"), new(-1.396103896103896, "-215/154"),
+                        new(2.9318181818181817, "129/44"), new(-1.2564935064935066, "-387/308"),
+                        new(-0.20941558441558442, "-129/616")
+                    ],
+                    [new(0, "0"), new(0, "0"), new(2, "2"), new(-5, "-5"), new(3, "3"), new(0, "0")],
+                ]);
 
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.RungeKuttaStep Step(
@@ -126,19 +147,35 @@ namespace NeuralOde.Tableaux
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk1, S.A3_1).add_(hk2, S.A3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk1, S.A4_1).add_(hk2, S.A4_2).add_(hk3, S.A4_3)), h);
-                var hk5 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C5), y.add(hk1, S.A5_1).add_(hk2, S.A5_2).add_(hk3, S.A5_3).add_(hk4, S.A5_4)), h);
-                var hk6 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C6), y.add(hk1, S.A6_1).add_(hk2, S.A6_2).add_(hk3, S.A6_3).add_(hk4, S.A6_4).add_(hk5, S.A6_5)), h);
-                var hk7 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C7), y.add(hk1, S.A7_1).add_(hk2, S.A7_2).add_(hk3, S.A7_3).add_(hk4, S.A7_4).add_(hk5, S.A7_5)), h);
-                var hk8 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C8), y.add(hk1, S.A8_1).add_(hk2, S.A8_2).add_(hk3, S.A8_3).add_(hk4, S.A8_4).add_(hk5, S.A8_5).add_(hk7, S.A8_7)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                var Y4 = y.add(hk1, s.A(4, 1)).add_(hk2, s.A(4, 2)).add_(hk3, s.A(4, 3));
+                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
+                var Y5 = y.add(hk1, s.A(5, 1)).add_(hk2, s.A(5, 2)).add_(hk3, s.A(5, 3))
+                    .add_(hk4, s.A(5, 4));
+                var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
+                var Y6 = y.add(hk1, s.A(6, 1)).add_(hk2, s.A(6, 2)).add_(hk3, s.A(6, 3))
+                    .add_(hk4, s.A(6, 4)).add_(hk5, s.A(6, 5));
+                var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
+                var Y7 = y.add(hk1, s.A(7, 1)).add_(hk2, s.A(7, 2)).add_(hk3, s.A(7, 3))
+                    .add_(hk4, s.A(7, 4)).add_(hk5, s.A(7, 5));
+                var hk7 = ScaleSlope(f(t.add(dt, s.C(7)), Y7), h);
+                var Y8 = y.add(hk1, s.A(8, 1)).add_(hk2, s.A(8, 2)).add_(hk3, s.A(8, 3))
+                    .add_(hk4, s.A(8, 4)).add_(hk5, s.A(8, 5)).add_(hk7, s.A(8, 7));
+                var hk8 = ScaleSlope(f(t.add(dt, s.C(8)), Y8), h);
 
-                var y1 = y.add(hk1, S.B1).add_(hk3, S.B3).add_(hk4, S.B4).add_(hk5, S.B5).add_(hk7, S.B7).add_(hk8, S.B8); // b2 = b6 = 0: skipped
-                var error = hk1.mul(S.E1).add_(hk3, S.E3).add_(hk4, S.E4).add_(hk5, S.E5).add_(hk6, S.E6).add_(hk7, S.E7).add_(hk8, S.E8); // e2 = 0: skipped
+                var y1 = y.add(hk1, s.B(1)).add_(hk3, s.B(3)).add_(hk4, s.B(4))
+                    .add_(hk5, s.B(5)).add_(hk7, s.B(7)).add_(hk8, s.B(8)); // b2 = b6 = 0: skipped
+                var error = hk1.mul(s.E(1)).add_(hk3, s.E(3)).add_(hk4, s.E(4))
+                    .add_(hk5, s.E(5)).add_(hk6, s.E(6)).add_(hk7, s.E(7))
+                    .add_(hk8, s.E(8)); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -157,56 +194,51 @@ namespace NeuralOde.Tableaux
                     ]);
             }
 
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
+            /// <inheritdoc/>
+            public override global::TorchSharp.torch.Tensor Interpolate(
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor endSlope,
+                global::TorchSharp.torch.Tensor theta)
             {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar C5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C5);
-                internal static readonly global::TorchSharp.Scalar C6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C6);
-                internal static readonly global::TorchSharp.Scalar C7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C7);
-                internal static readonly global::TorchSharp.Scalar C8 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C8);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar A4_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_1);
-                internal static readonly global::TorchSharp.Scalar A4_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_2);
-                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
-                internal static readonly global::TorchSharp.Scalar A5_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_1);
-                internal static readonly global::TorchSharp.Scalar A5_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_2);
-                internal static readonly global::TorchSharp.Scalar A5_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_3);
-                internal static readonly global::TorchSharp.Scalar A5_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A5_4);
-                internal static readonly global::TorchSharp.Scalar A6_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_1);
-                internal static readonly global::TorchSharp.Scalar A6_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_2);
-                internal static readonly global::TorchSharp.Scalar A6_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_3);
-                internal static readonly global::TorchSharp.Scalar A6_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_4);
-                internal static readonly global::TorchSharp.Scalar A6_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A6_5);
-                internal static readonly global::TorchSharp.Scalar A7_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A7_1);
-                internal static readonly global::TorchSharp.Scalar A7_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A7_2);
-                internal static readonly global::TorchSharp.Scalar A7_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A7_3);
-                internal static readonly global::TorchSharp.Scalar A7_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A7_4);
-                internal static readonly global::TorchSharp.Scalar A7_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A7_5);
-                internal static readonly global::TorchSharp.Scalar A8_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A8_1);
-                internal static readonly global::TorchSharp.Scalar A8_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A8_2);
-                internal static readonly global::TorchSharp.Scalar A8_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A8_3);
-                internal static readonly global::TorchSharp.Scalar A8_4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A8_4);
-                internal static readonly global::TorchSharp.Scalar A8_5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A8_5);
-                internal static readonly global::TorchSharp.Scalar A8_7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A8_7);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
-                internal static readonly global::TorchSharp.Scalar B5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B5);
-                internal static readonly global::TorchSharp.Scalar B7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B7);
-                internal static readonly global::TorchSharp.Scalar B8 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B8);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
-                internal static readonly global::TorchSharp.Scalar E4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E4);
-                internal static readonly global::TorchSharp.Scalar E5 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E5);
-                internal static readonly global::TorchSharp.Scalar E6 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E6);
-                internal static readonly global::TorchSharp.Scalar E7 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E7);
-                internal static readonly global::TorchSharp.Scalar E8 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E8);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var s = Scalars;
+                var th = PerRow(theta, y);
+                var th2 = th.mul(th);
+                var th3 = th2.mul(th);
+                var th4 = th3.mul(th);
+                var th5 = th4.mul(th);
+                var th6 = th5.mul(th);
+                var h = PerRow(dt, y);
+
+                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
+                    .add_(th4, s.D(1, 4)).add_(th5, s.D(1, 5)).add_(th6, s.D(1, 6));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4))
+                    .add_(th5, s.D(3, 5)).add_(th6, s.D(3, 6));
+                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4))
+                    .add_(th5, s.D(4, 5)).add_(th6, s.D(4, 6));
+                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4))
+                    .add_(th5, s.D(5, 5)).add_(th6, s.D(5, 6));
+                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4))
+                    .add_(th5, s.D(6, 5)).add_(th6, s.D(6, 6));
+                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4))
+                    .add_(th5, s.D(7, 5)).add_(th6, s.D(7, 6));
+                var b8 = th3.mul(s.D(8, 3)).add_(th4, s.D(8, 4)).add_(th5, s.D(8, 5))
+                    .add_(th6, s.D(8, 6));
+                var b9 = th3.mul(s.D(9, 3)).add_(th4, s.D(9, 4)).add_(th5, s.D(9, 5)).mul_(h);
+
+                var result = y
+                    .addcmul(step.ScaledStages[0], b1, s.One)
+                    .addcmul_(step.ScaledStages[2], b3, s.One)
+                    .addcmul_(step.ScaledStages[3], b4, s.One)
+                    .addcmul_(step.ScaledStages[4], b5, s.One)
+                    .addcmul_(step.ScaledStages[5], b6, s.One)
+                    .addcmul_(step.ScaledStages[6], b7, s.One)
+                    .addcmul_(step.ScaledStages[7], b8, s.One)
+                    .addcmul_(endSlope, b9, s.One);
+                return result.MoveToOuterDisposeScope();
             }
         }
     }

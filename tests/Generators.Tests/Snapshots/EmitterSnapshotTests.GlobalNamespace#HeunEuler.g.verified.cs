@@ -11,23 +11,6 @@ partial class HeunEuler
     [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
     public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::HeunEuler.Method>
     {
-        // Nodes.
-        private const double C2 = 1; // 1
-
-        // Stage coefficients; zero entries are left out.
-        private const double A2_1 = 1; // 1
-
-        // Weights of the propagated solution (order 2).
-        private const double B1 = 0.5; // 1/2
-        private const double B2 = 0.5; // 1/2
-
-        // Weights of the embedded solution (order 1); the step uses the error weights below.
-        private const double BHat1 = 1; // 1
-
-        // Error weights E = B − BHat.
-        private const double E1 = -0.5; // -1/2
-        private const double E2 = 0.5; // 1/2
-
         private Method()
         {
         }
@@ -53,16 +36,19 @@ partial class HeunEuler
         /// <inheritdoc/>
         public override bool HasDenseOutput => false;
 
+        // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+        // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
         /// <inheritdoc/>
         public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-            c: [new(0, "0"), new(C2, "1")],
+            c: [new(0, "0"), new(1, "1")],
             a:
             [
                 [],
-                [new(A2_1, "1")],
+                [new(1, "1")],
             ],
-            b: [new(B1, "1/2"), new(B2, "1/2")],
-            bHat: [new(BHat1, "1"), new(0, "0")],
+            b: [new(0.5, "1/2"), new(0.5, "1/2")],
+            bHat: [new(1, "1"), new(0, "0")],
+            e: [new(-0.5, "-1/2"), new(0.5, "1/2")],
             bTheta: null);
 
         /// <inheritdoc/>
@@ -74,31 +60,22 @@ partial class HeunEuler
             global::TorchSharp.torch.Tensor k1)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+            var s = Scalars;
+            var h = PerRow(dt, y);
 
+            // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
             var hk1 = k1.mul(h);
-            var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
+            var Y2 = y.add(hk1, s.A(2, 1));
+            var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
 
-            var y1 = y.add(hk1, S.B1).add_(hk2, S.B2);
-            var error = hk1.mul(S.E1).add_(hk2, S.E2);
+            var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2));
+            var error = hk1.mul(s.E(1)).add_(hk2, s.E(2));
 
             return new global::NeuralOde.Stepping.RungeKuttaStep(
                 y1.MoveToOuterDisposeScope(),
                 error.MoveToOuterDisposeScope(),
                 endSlope: null,
                 scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
-        }
-
-        // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-        // assembly loads and registers the scheme, which must not need libtorch).
-        private static class S
-        {
-            internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-            internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-            internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-            internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
-            internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-            internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
         }
     }
 }

@@ -13,22 +13,6 @@ namespace Consumer.Schemes
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::Consumer.Schemes.ClassicRk4.Method>
         {
-            // Nodes.
-            private const double C2 = 0.5; // 1/2
-            private const double C3 = 0.5; // 1/2
-            private const double C4 = 1; // 1
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.5; // 1/2
-            private const double A3_2 = 0.5; // 1/2
-            private const double A4_3 = 1; // 1
-
-            // Weights of the propagated solution (order 4).
-            private const double B1 = 0.16666666666666666; // 1/6
-            private const double B2 = 0.3333333333333333; // 1/3
-            private const double B3 = 0.3333333333333333; // 1/3
-            private const double B4 = 0.16666666666666666; // 1/6
-
             private Method()
             {
             }
@@ -54,18 +38,25 @@ namespace Consumer.Schemes
             /// <inheritdoc/>
             public override bool HasDenseOutput => false;
 
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/2"), new(C3, "1/2"), new(C4, "1")],
+                c: [new(0, "0"), new(0.5, "1/2"), new(0.5, "1/2"), new(1, "1")],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/2")],
-                    [new(0, "0"), new(A3_2, "1/2")],
-                    [new(0, "0"), new(0, "0"), new(A4_3, "1")],
+                    [new(0.5, "1/2")],
+                    [new(0, "0"), new(0.5, "1/2")],
+                    [new(0, "0"), new(0, "0"), new(1, "1")],
                 ],
-                b: [new(B1, "1/6"), new(B2, "1/3"), new(B3, "1/3"), new(B4, "1/6")],
+                b:
+                [
+                    new(0.16666666666666666, "1/6"), new(0.3333333333333333, "1/3"),
+                    new(0.3333333333333333, "1/3"), new(0.16666666666666666, "1/6")
+                ],
                 bHat: null,
+                e: null,
                 bTheta: null);
 
             /// <inheritdoc/>
@@ -77,36 +68,32 @@ namespace Consumer.Schemes
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk2, S.A3_2)), h);
-                var hk4 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C4), y.add(hk3, S.A4_3)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                var Y4 = y.add(hk3, s.A(4, 3));
+                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
 
-                var y1 = y.add(hk1, S.B1).add_(hk2, S.B2).add_(hk3, S.B3).add_(hk4, S.B4);
+                var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2)).add_(hk3, s.B(3))
+                    .add_(hk4, s.B(4));
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope(), hk4.MoveToOuterDisposeScope()]);
-            }
-
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
-            {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar C4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C4);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar A4_3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A4_3);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B2);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar B4 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B4);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                        hk4.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }

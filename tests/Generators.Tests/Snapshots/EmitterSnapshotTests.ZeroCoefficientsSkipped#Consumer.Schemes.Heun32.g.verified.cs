@@ -13,27 +13,6 @@ namespace Consumer.Schemes
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::Consumer.Schemes.Heun32.Method>
         {
-            // Nodes.
-            private const double C2 = 0.3333333333333333; // 1/3
-            private const double C3 = 0.6666666666666666; // 2/3
-
-            // Stage coefficients; zero entries are left out.
-            private const double A2_1 = 0.3333333333333333; // 1/3
-            private const double A3_2 = 0.6666666666666666; // 2/3
-
-            // Weights of the propagated solution (order 3).
-            private const double B1 = 0.25; // 1/4
-            private const double B3 = 0.75; // 3/4
-
-            // Weights of the embedded solution (order 2); the step uses the error weights below.
-            private const double BHat1 = -0.5; // -1/2
-            private const double BHat2 = 1.5; // 3/2
-
-            // Error weights E = B − BHat.
-            private const double E1 = 0.75; // 3/4
-            private const double E2 = -1.5; // -3/2
-            private const double E3 = 0.75; // 3/4
-
             private Method()
             {
             }
@@ -59,17 +38,20 @@ namespace Consumer.Schemes
             /// <inheritdoc/>
             public override bool HasDenseOutput => false;
 
+            // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
+            // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
             /// <inheritdoc/>
             public override global::NeuralOde.Stepping.ButcherTableau Tableau { get; } = new(
-                c: [new(0, "0"), new(C2, "1/3"), new(C3, "2/3")],
+                c: [new(0, "0"), new(0.3333333333333333, "1/3"), new(0.6666666666666666, "2/3")],
                 a:
                 [
                     [],
-                    [new(A2_1, "1/3")],
-                    [new(0, "0"), new(A3_2, "2/3")],
+                    [new(0.3333333333333333, "1/3")],
+                    [new(0, "0"), new(0.6666666666666666, "2/3")],
                 ],
-                b: [new(B1, "1/4"), new(0, "0"), new(B3, "3/4")],
-                bHat: [new(BHat1, "-1/2"), new(BHat2, "3/2"), new(0, "0")],
+                b: [new(0.25, "1/4"), new(0, "0"), new(0.75, "3/4")],
+                bHat: [new(-0.5, "-1/2"), new(1.5, "3/2"), new(0, "0")],
+                e: [new(0.75, "3/4"), new(-1.5, "-3/2"), new(0.75, "3/4")],
                 bTheta: null);
 
             /// <inheritdoc/>
@@ -81,35 +63,29 @@ namespace Consumer.Schemes
                 global::TorchSharp.torch.Tensor k1)
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
-                var h = global::NeuralOde.Stepping.StepKernels.PerRow(dt, y);
+                var s = Scalars;
+                var h = PerRow(dt, y);
 
+                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var hk2 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C2), y.add(hk1, S.A2_1)), h);
-                var hk3 = global::NeuralOde.Stepping.StepKernels.ScaleSlope(f(t.add(dt, S.C3), y.add(hk2, S.A3_2)), h);
+                var Y2 = y.add(hk1, s.A(2, 1));
+                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                var Y3 = y.add(hk2, s.A(3, 2));
+                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
 
-                var y1 = y.add(hk1, S.B1).add_(hk3, S.B3); // b2 = 0: skipped
-                var error = hk1.mul(S.E1).add_(hk2, S.E2).add_(hk3, S.E3);
+                var y1 = y.add(hk1, s.B(1)).add_(hk3, s.B(3)); // b2 = 0: skipped
+                var error = hk1.mul(s.E(1)).add_(hk2, s.E(2)).add_(hk3, s.E(3));
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope(), hk3.MoveToOuterDisposeScope()]);
-            }
-
-            // Native scalars of the coefficients the arithmetic uses, created on the first step (not when the
-            // assembly loads and registers the scheme, which must not need libtorch).
-            private static class S
-            {
-                internal static readonly global::TorchSharp.Scalar C2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C2);
-                internal static readonly global::TorchSharp.Scalar C3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.C3);
-                internal static readonly global::TorchSharp.Scalar A2_1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A2_1);
-                internal static readonly global::TorchSharp.Scalar A3_2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.A3_2);
-                internal static readonly global::TorchSharp.Scalar B1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B1);
-                internal static readonly global::TorchSharp.Scalar B3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.B3);
-                internal static readonly global::TorchSharp.Scalar E1 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E1);
-                internal static readonly global::TorchSharp.Scalar E2 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E2);
-                internal static readonly global::TorchSharp.Scalar E3 = global::NeuralOde.Stepping.StepKernels.Coefficient(Method.E3);
+                    scaledStages:
+                    [
+                        hk1.MoveToOuterDisposeScope(),
+                        hk2.MoveToOuterDisposeScope(),
+                        hk3.MoveToOuterDisposeScope(),
+                    ]);
             }
         }
     }
