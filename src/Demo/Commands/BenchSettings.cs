@@ -96,7 +96,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets an end time that replaces the problems' own (for longer gradient solves), or null.</summary>
     [CommandOption("--t1 <T>")]
-    [Description("With --gradient: integrate to this end time instead of the problem's (more steps; the gradient error against ref_grad_* is then not reported).")]
+    [Description("With --gradient: integrate to this end time instead of the problem's (more steps; the gradient error against ref_grad_* is then not reported). Default: each problem's own t1.")]
     public double? T1 { get; set; }
 
     /// <summary>Gets the gradient modes to run (empty for plain forward solves).</summary>
