@@ -21,6 +21,7 @@ internal static class DemoApp
         CommandEntry.Of<TrainCommand>("train", TrainCommand.Description, ["train"], ["train", "--model", "mlp", "--epochs", "6"], ["train", "--dataset", "fashion-mnist", "--scheme", "DOPRI5", "--rtol", "1e-4", "--out", "runs/f1"], ["train", "--out", "runs/f1", "--resume"]),
         CommandEntry.Of<VisualizeCommand>("visualize", VisualizeCommand.Description, ["visualize"], ["visualize", "--run", "runs/story-mnist-20250101-120000", "--index", "0,1,2"], ["visualize", "--mlp", "runs/m", "--ode", "runs/o", "--samples", "10", "--times", "101"]),
         CommandEntry.Of<StoryCommand>("story", StoryCommand.Description, ["story"], ["story", "--dataset", "fashion-mnist"], ["story", "--mlp-epochs", "2", "--ode-epochs", "2", "--out", "runs/quick"]),
+        CommandEntry.Of<SpiralCommand>("spiral", SpiralCommand.Description, ["spiral"], ["spiral", "--irregular", "--gradient", "adjoint"]),
         CommandEntry.Of<BenchCommand>("bench", BenchCommand.Description, ["bench"], ["bench", "--problem", "stiff_d16_b1024", "--scheme", "DOPRI5", "--compare-shared"], ["bench", "--scheme", "RK4", "--fixed-steps", "50", "--json", "rk4.json"]),
     ];
 

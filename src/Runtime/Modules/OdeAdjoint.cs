@@ -6,24 +6,32 @@ using static TorchSharp.torch;
 namespace NeuralOde.Modules;
 
 /// <summary>Everything the adjoint needs besides tensors: passed to the autograd function as one object.</summary>
+/// <param name="Dynamics">The dynamics module (its parameters get the gradients).</param>
+/// <param name="Scheme">The scheme, also used backwards.</param>
+/// <param name="Options">The forward solve's options.</param>
+/// <param name="Adjoint">The backward solve's options.</param>
+/// <param name="Plan">The knots and outputs of the forward solve.</param>
+/// <param name="ThrowOnFailure">Whether a failed backward row throws.</param>
+/// <param name="Forward">Solves forward without a graph and returns the outputs (and records the work).</param>
+/// <param name="OnBackward">Receives the backward pass's work.</param>
 internal sealed record AdjointProblem(
     OdeFunc Dynamics,
     RungeKuttaScheme Scheme,
     SolverOptions Options,
     AdjointOptions Adjoint,
-    double T0,
-    double T1,
-    double[]? OutputTimes,
+    ForwardPlan Plan,
     bool ThrowOnFailure,
-    Action<SolveSummary> OnForward,
+    Func<Tensor, Tensor> Forward,
     Action<SolveSummary> OnBackward);
 
 /// <summary>
 /// The continuous adjoint as a custom autograd function. Forward: an ordinary solve without a graph. Backward: the
 /// state and the adjoint <c>a = ∂L/∂y</c> are integrated backwards together with the same scheme
-/// (<c>dy/dt = f</c>, <c>da/dt = −aᵀ∂f/∂y</c>), every row with its own step; the parameter gradient
-/// <c>∫ aᵀ∂f/∂θ dt</c> is a sum over rows, so it is integrated alongside as a quadrature over each accepted step's
-/// stages (the seminorm), or, with a full norm, inside one batch-wide step-size control.
+/// (<c>dy/dt = f</c>, <c>da/dt = −aᵀ∂f/∂y</c>), every row with its own step, from the last knot to the first: at
+/// each knot the state is reset to the forward solve's and that output's cotangent is added, each row at its own
+/// time. The parameter gradient <c>∫ aᵀ∂f/∂θ dt</c> is a sum over rows, so it is integrated alongside as a
+/// quadrature over each accepted step's stages (the seminorm), or, with a full norm, inside one batch-wide
+/// step-size control.
 /// </summary>
 internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjointFunction>
 {
@@ -33,15 +41,13 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
     {
         var problem = (AdjointProblem)vars[0];
         var y0 = (Tensor)vars[1];
-        var options = problem.Options with
+        Tensor result;
+        using (no_grad())
         {
-            OutputTimes = problem.OutputTimes is null ? null : tensor(problem.OutputTimes, dtype: y0.dtype, device: y0.device),
-        };
+            using var outputs = problem.Forward(y0.detach());
+            result = outputs.detach().clone();
+        }
 
-        using var solution = Ode.Solve(problem.Scheme, problem.Dynamics.call, y0, problem.T0, problem.T1, options);
-        problem.OnForward(SolveSummary.From(solution.Stats));
-        OdeBlock.CheckStatus(solution, problem.ThrowOnFailure);
-        var result = (problem.OutputTimes is null ? solution.Y : solution.Ys!).detach().clone();
         ctx.save_data("problem", problem);
         ctx.save_for_backward([result]);
         return result;
@@ -51,28 +57,26 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
     {
         var problem = (AdjointProblem)ctx.get_data("problem");
         var saved = ctx.get_saved_variables()[0];
+        var plan = problem.Plan;
         var parameters = problem.Dynamics.parameters().Where(static p => p.requires_grad).ToArray();
         var gradients = parameters.Select(static p => zeros_like(p)).ToArray();
         var summary = new SolveSummary(0, 0, 0, 0);
 
-        Tensor adjoint;
-        if (problem.OutputTimes is null)
+        Tensor StateAt(int knot) => plan.FinalOnly ? saved : saved.select(1, knot - plan.FirstOutput);
+        Tensor? CotangentAt(int knot) =>
+            knot < plan.FirstOutput ? null : plan.FinalOnly ? gradOutput : gradOutput.select(1, knot - plan.FirstOutput);
+
+        // Walk the knots backwards: integrate each segment, then add the cotangent of the output at its start.
+        var last = plan.Knots.Count - 1;
+        var adjoint = CotangentAt(last)!.clone();
+        for (var knot = last; knot > 0; knot--)
         {
-            adjoint = Segment(problem, saved, gradOutput, problem.T1, problem.T0, parameters, gradients, ref summary);
-        }
-        else
-        {
-            // Walk the output times backwards: at each one, reset the state to the forward solve's value and add
-            // that output's cotangent to the adjoint.
-            var times = problem.OutputTimes;
-            adjoint = zeros_like(saved.select(1, 0));
-            for (var j = times.Length - 1; j >= 0; j--)
+            var next = Segment(problem, StateAt(knot), adjoint, knot, parameters, gradients, ref summary);
+            adjoint.Dispose();
+            adjoint = next;
+            if (CotangentAt(knot - 1) is { } cotangent)
             {
-                var until = j > 0 ? times[j - 1] : problem.T0;
-                var a = adjoint.add(gradOutput.select(1, j));
-                adjoint.Dispose();
-                adjoint = Segment(problem, saved.select(1, j), a, times[j], until, parameters, gradients, ref summary);
-                a.Dispose();
+                adjoint.add_(cotangent);
             }
         }
 
@@ -82,18 +86,21 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         return result;
     }
 
-    // Integrates (y, a) from `from` back to `to`; adds the parameter gradient of the segment to `gradients`.
+    // Integrates (y, a) over segment `knot` → `knot − 1` of every row; adds the segment's parameter gradient to
+    // `gradients`. Rows whose segment has zero length keep their adjoint.
     private static Tensor Segment(
         AdjointProblem problem,
         Tensor yFrom,
         Tensor aFrom,
-        double from,
-        double to,
+        int knot,
         Tensor[] parameters,
         Tensor[] gradients,
         ref SolveSummary summary)
     {
-        if (from == to)
+        var knots = problem.Plan.Knots;
+        var from = knots.Column(knot);
+        var to = knots.Column(knot - 1);
+        if (from.SequenceEqual(to))
         {
             return aFrom.clone();
         }
@@ -103,8 +110,6 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         var stateShape = yFrom.shape;
         var size = yFrom.numel() / rows;
         var z0 = cat([yFrom.detach().reshape(rows, size), aFrom.detach().reshape(rows, size)], 1);
-        var augmented = new AugmentedDynamics(problem.Dynamics, stateShape, size, parameters);
-        var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
         var forward = problem.Options;
         var fullNorm = !problem.Adjoint.Seminorm;
         var options = forward with
@@ -119,7 +124,14 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             InitialStep = null,
         };
 
-        using var solution = Ode.Solve(problem.Scheme, (t, z, _) => augmented.Evaluate(t, z), z0, from, to, options, fullNorm ? observer : observer.SeminormOnly());
+        // A segment shared by all rows is solved over its span, rows with their own segments over theirs.
+        Func<Tensor, Tensor, Tensor, Tensor> dynamics = (t, y, _) => problem.Dynamics.call(t, y);
+        var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters);
+        var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
+        var watcher = fullNorm ? (IStepObserver)observer : observer.SeminormOnly();
+        using var solution = knots.ColumnShared(knot) && knots.ColumnShared(knot - 1)
+            ? Ode.Solve(problem.Scheme, augmented.Evaluate, z0, from[0], to[0], options, watcher)
+            : Ode.Solve(problem.Scheme, augmented.Evaluate, z0, tensor(from, device: yFrom.device), tensor(to, device: yFrom.device), options, watcher);
         OdeBlock.CheckStatus(solution, problem.ThrowOnFailure);
         summary = summary.Add(SolveSummary.From(solution.Stats)).Add(new SolveSummary(augmented.Calls, augmented.RowEvaluations, 0, 0));
         var adjoint = solution.Y.narrow(1, size, size).reshape(stateShape).clone();
@@ -129,9 +141,10 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
     // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. While a step's stages are evaluated, the
     // same vector–Jacobian product also yields that stage's parameter term Σ_r h_r·a_rᵀ ∂f_r/∂θ (the cotangent is
     // scaled by each row's step, so that rows with different steps are weighted right in the sum over rows).
-    private sealed class AugmentedDynamics(OdeFunc dynamics, long[] stateShape, long size, Tensor[] parameters)
+    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters)
     {
-        public OdeFunc Dynamics { get; } = dynamics;
+        // f(t [B'], y [B', ...], rows [B']) → dy/dt (rows: each evaluated row's index in the batch).
+        public Func<Tensor, Tensor, Tensor, Tensor> Dynamics { get; } = dynamics;
 
         public long Size { get; } = size;
 
@@ -156,7 +169,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             return shape;
         }
 
-        public Tensor Evaluate(Tensor t, Tensor z)
+        public Tensor Evaluate(Tensor t, Tensor z, Tensor batchRows)
         {
             using var scope = NewDisposeScope();
             var rows = z.shape[0];
@@ -165,7 +178,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             using (enable_grad())
             {
                 var y = StateOf(z).detach().requires_grad_(true);
-                var fy = Dynamics.call(t, y);
+                var fy = Dynamics(t, y, batchRows);
                 slope = fy.detach();
                 if (!fy.requires_grad)
                 {
@@ -200,6 +213,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         public Tensor[] Quadrature(StepContext context, ButcherTableau tableau, Tensor rowsMask, Func<int, double> weight)
         {
             var rows = rowsMask.nonzero().squeeze(1);
+            var batchRows = context.Index.index_select(0, rows);
             var z = context.Y.index_select(0, rows);
             var t = context.T.index_select(0, rows);
             var dt = context.Dt.index_select(0, rows);
@@ -244,7 +258,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             RowEvaluations += state.shape[0];
             using (enable_grad())
             {
-                var fy = Dynamics.call(cat(times, 0), state);
+                var fy = Dynamics(cat(times, 0), state, cat(Enumerable.Repeat(batchRows, inputs.Count).ToArray(), 0));
                 if (!fy.requires_grad)
                 {
                     return [.. parameters.Select(static p => zeros_like(p))];

@@ -30,8 +30,9 @@ public readonly record struct SolveSummary(long Calls, long RowEvaluations, long
 
 /// <summary>
 /// A neural-ODE layer: integrates its dynamics from <see cref="T0"/> to <see cref="T1"/> and returns the final
-/// state (or the states at <see cref="OutputTimes"/>). Gradients by backpropagation through the solver or by the
-/// continuous adjoint (<see cref="GradientMode"/>).
+/// state (or the states at <see cref="OutputTimes"/>); <see cref="Trajectory"/> integrates over a time grid given
+/// at call time, shared <c>[T]</c> or per row <c>[B, T]</c>, and returns <c>[B, T, ...]</c>. Gradients by
+/// backpropagation through the solver or by the continuous adjoint (<see cref="GradientMode"/>).
 /// </summary>
 /// <remarks>
 /// State-dict keys are the dynamics' under <c>odefunc.</c>. A row that does not reach <see cref="T1"/> (see
@@ -122,12 +123,147 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// backward pass replays the recorded graph without evaluating the dynamics).</summary>
     public SolveSummary LastBackward { get; private set; }
 
-    /// <summary>Integrates the batch.</summary>
-    /// <param name="y0">The initial states, <c>[B, ...]</c>.</param>
+    /// <summary>Integrates the batch from <see cref="T0"/> to <see cref="T1"/>.</summary>
+    /// <param name="y0">The initial states, <c>[B, ...]</c>, in the parameters' dtype and on their device.</param>
     /// <returns>The states at T1, <c>[B, ...]</c>, or at <see cref="OutputTimes"/>, <c>[B, T, ...]</c>.</returns>
+    /// <exception cref="ArgumentException">The input does not match the dynamics (shape, dtype, device), or the
+    /// output times are invalid.</exception>
     public override Tensor forward(Tensor y0)
     {
+        var parameters = CheckInput(y0);
+        if (OutputTimes is null)
+        {
+            var knots = TimeGrid.Shared([T0, T1], y0.shape[0]);
+            return Run(new ForwardPlan(knots, FirstOutput: 1, FinalOnly: true, Solve: SolveFinal), y0, parameters);
+        }
+
+        var times = OutputTimes;
+        CheckOutputTimes(times);
+        return Run(new ForwardPlan(TimeGrid.Shared([T0, .. times], y0.shape[0]), FirstOutput: 1, FinalOnly: false, Solve: x => SolveAt(x, times)), y0, parameters);
+    }
+
+    /// <summary>
+    /// Integrates the batch over a time grid and returns the states at every time of it: torchdiffeq's
+    /// <c>odeint(func, y0, t)</c>, but batch first. Each row starts at its first time and ends at its last (the
+    /// grid sets the span; <see cref="T0"/>, <see cref="T1"/> and <see cref="OutputTimes"/> are not used), so rows
+    /// of an irregularly sampled series can each have their own times, their own span and their own direction.
+    /// Gradients flow to <paramref name="y0"/> and the dynamics' parameters (not to the times) with
+    /// <see cref="GradientMode.Backprop"/> and <see cref="GradientMode.Adjoint"/>;
+    /// <see cref="GradientMode.Checkpointed"/> records final states only and throws <see cref="NotSupportedException"/>
+    /// when gradients are enabled.
+    /// </summary>
+    /// <param name="y0">The states at each row's first time, <c>[B, ...]</c>, in the parameters' dtype and on their
+    /// device.</param>
+    /// <param name="ts">The times: <c>[T]</c> shared by all rows or <c>[B, T]</c> per row; T ≥ 2, finite, strictly
+    /// increasing or strictly decreasing in every row; floating point, on <paramref name="y0"/>'s device.</param>
+    /// <returns>The states at the times, <c>[B, T, ...]</c>, with <c>[:, 0]</c> equal to <paramref name="y0"/>.</returns>
+    /// <exception cref="ArgumentException">An input is invalid; the message says which and how.</exception>
+    /// <exception cref="OdeSolverException">A row failed and <see cref="ThrowOnFailure"/> is set.</exception>
+    /// <exception cref="NotSupportedException"><see cref="GradientMode.Checkpointed"/> with gradients enabled.</exception>
+    /// <example>
+    /// <code>
+    /// var ts = linspace(0, 25, 1000, dtype: ScalarType.Float64);  // [T]
+    /// var trajectory = block.Trajectory(y0, ts);                     // [B, T, D]
+    /// </code>
+    /// </example>
+    public Tensor Trajectory(Tensor y0, Tensor ts)
+    {
+        var parameters = CheckInput(y0);
+        var grid = TimeGrid.Read(ts, y0, nameof(ts));
+        return Run(new ForwardPlan(grid, FirstOutput: 0, FinalOnly: false, Solve: x => GridSolve.Solve(Scheme, odefunc.call, x, grid, Options)), y0, parameters);
+    }
+
+    // One dispatch for every gradient mode: the forward solve is the same, only how gradients flow differs.
+    private Tensor Run(ForwardPlan plan, Tensor y0, Tensor[] parameters)
+    {
+        switch (GradientMode)
+        {
+            case GradientMode.Backprop:
+                return Take(plan, y0);
+            case GradientMode.Adjoint:
+                if (!is_grad_enabled())
+                {
+                    return Take(plan, y0);
+                }
+
+                var problem = new AdjointProblem(
+                    odefunc, Scheme, Options, Adjoint, plan, ThrowOnFailure,
+                    x => Take(plan, x),
+                    summary => LastBackward = summary);
+                object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
+                return OdeAdjointFunction.apply(args);
+            case GradientMode.Checkpointed:
+                if (!is_grad_enabled())
+                {
+                    return Take(plan, y0);
+                }
+
+                if (!plan.FinalOnly)
+                {
+                    throw new NotSupportedException("GradientMode.Checkpointed returns final states only; use Backprop or Adjoint with OutputTimes or Trajectory.");
+                }
+
+                if (Options.Event is not null)
+                {
+                    throw new NotSupportedException("GradientMode.Checkpointed does not replay events; use Backprop, whose event times and states are differentiable.");
+                }
+
+                var checkpoint = new CheckpointProblem(
+                    odefunc, Scheme, Options, T0, T1, ThrowOnFailure, CheckpointEvery,
+                    summary => LastForward = summary,
+                    summary => LastBackward = summary);
+                object[] checkpointArgs = [checkpoint, y0, .. parameters.Where(static p => p.requires_grad)];
+                return OdeCheckpointFunction.apply(checkpointArgs);
+            default:
+                throw new ArgumentException($"GradientMode {GradientMode} is not supported by OdeBlock.", nameof(GradientMode));
+        }
+    }
+
+    // Solves as planned, records the work, and returns the outputs (final states or states at the times).
+    private Tensor Take(ForwardPlan plan, Tensor y0)
+    {
+        using var solution = plan.Solve(y0);
+        LastForward = SolveSummary.From(solution.Stats);
+        CheckStatus(solution, ThrowOnFailure);
+        return (plan.FinalOnly ? solution.Y : solution.Ys!).alias();
+    }
+
+    private OdeSolution SolveFinal(Tensor y0) => Ode.Solve(Scheme, odefunc.call, y0, T0, T1, Options);
+
+    private OdeSolution SolveAt(Tensor y0, double[] times)
+    {
+        using var outputs = tensor(times, dtype: ScalarType.Float64, device: y0.device);
+        return Ode.Solve(Scheme, odefunc.call, y0, T0, T1, Options with { OutputTimes = outputs });
+    }
+
+    private void CheckOutputTimes(double[] times)
+    {
+        if (times.Length == 0)
+        {
+            throw new ArgumentException("OdeBlock.OutputTimes must hold at least one time (or be null for the final state).", nameof(OutputTimes));
+        }
+    }
+
+    // Checks what the solver cannot name well (libtorch would fail deep inside the dynamics): the input against the
+    // dynamics' parameters. Returns the parameters.
+    private Tensor[] CheckInput(Tensor y0)
+    {
         ArgumentNullException.ThrowIfNull(y0);
+        if (y0.IsInvalid)
+        {
+            throw new ArgumentException("y0 has been disposed.", nameof(y0));
+        }
+
+        if (!y0.is_floating_point())
+        {
+            throw new ArgumentException($"y0 must be floating point (float32 or float64); got {y0.dtype}.", nameof(y0));
+        }
+
+        if (y0.dim() < 1 || y0.shape[0] < 1)
+        {
+            throw new ArgumentException($"y0 must have a batch dimension, [B, ...] with B ≥ 1; got shape [{string.Join(", ", y0.shape)}].", nameof(y0));
+        }
+
         var parameters = odefunc.parameters().ToArray();
         foreach (var p in parameters)
         {
@@ -135,44 +271,19 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
             {
                 throw new ArgumentException($"The input is on {y0.device} but the dynamics' parameters are on {p.device}; move one with .to(device).", nameof(y0));
             }
-        }
 
-        if (GradientMode == GradientMode.Adjoint && is_grad_enabled())
-        {
-            var problem = new AdjointProblem(
-                odefunc, Scheme, Options, Adjoint, T0, T1, OutputTimes, ThrowOnFailure,
-                summary => LastForward = summary,
-                summary => LastBackward = summary);
-            object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
-            return OdeAdjointFunction.apply(args);
-        }
-
-        if (GradientMode == GradientMode.Checkpointed && is_grad_enabled())
-        {
-            if (OutputTimes is not null)
+            if (p.is_floating_point() && p.dtype != y0.dtype)
             {
-                throw new NotSupportedException("GradientMode.Checkpointed returns final states only; use Backprop or Adjoint with OutputTimes.");
+                throw new ArgumentException(
+                    $"The input is {Name(y0.dtype)} but the dynamics' parameters are {Name(p.dtype)}; convert the block with .to(ScalarType.{y0.dtype}) or the input with .to(ScalarType.{p.dtype}).",
+                    nameof(y0));
             }
-
-            if (Options.Event is not null)
-            {
-                throw new NotSupportedException("GradientMode.Checkpointed does not replay events; use Backprop, whose event times and states are differentiable.");
-            }
-
-            var problem = new CheckpointProblem(
-                odefunc, Scheme, Options, T0, T1, ThrowOnFailure, CheckpointEvery,
-                summary => LastForward = summary,
-                summary => LastBackward = summary);
-            object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
-            return OdeCheckpointFunction.apply(args);
         }
 
-        var options = OutputTimes is null ? Options : Options with { OutputTimes = tensor(OutputTimes, dtype: y0.dtype, device: y0.device) };
-        using var solution = Ode.Solve(Scheme, odefunc.call, y0, T0, T1, options);
-        LastForward = SolveSummary.From(solution.Stats);
-        CheckStatus(solution, ThrowOnFailure);
-        return (OutputTimes is null ? solution.Y : solution.Ys!).alias();
+        return parameters;
     }
+
+    private static string Name(ScalarType dtype) => dtype.ToString().ToLowerInvariant();
 
     internal static void CheckStatus(OdeSolution solution, bool throwOnFailure)
     {

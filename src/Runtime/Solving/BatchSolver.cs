@@ -62,6 +62,8 @@ internal sealed class BatchSolver : IDisposable
         Tensor? outputTimesRows,
         IStepObserver? observer = null)
     {
+        // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
+        NativeHeap.EnsureConfigured();
         this.observer = observer;
         var tableau = scheme.Tableau;
         var last = tableau.Stages - 1;
@@ -267,10 +269,11 @@ internal sealed class BatchSolver : IDisposable
             if (fixedPlan is null)
             {
                 // The step is the clock's own increment: t + dt rounds in float64, so the state is integrated over
-                // exactly the distance the clock moves (which matters where |t| is large and dt small).
-                var remaining = work.T1.sub(t);
-                last = work.Dt.abs().ge(remaining.abs());
-                tEnd = where(last, work.T1, t.add(work.Dt));
+                // exactly the distance the clock moves (which matters where |t| is large and dt small). A step whose
+                // rounded end reaches t1 is the last one and lands on t1 exactly.
+                var next = t.add(work.Dt);
+                last = next.sub(work.T1).mul_(work.Direction).ge(0);
+                tEnd = where(last, work.T1, next);
                 dta = tEnd.sub(t);
             }
             else
