@@ -3,9 +3,6 @@ namespace NeuralOde.Demo;
 /// <summary>The entry point: load libtorch first, then run the command line.</summary>
 internal static class Program
 {
-    /// <summary>The exit code when the native library cannot be loaded.</summary>
-    public const int NativeLoadFailure = 3;
-
     private static int Main(string[] args)
     {
         try
@@ -14,8 +11,8 @@ internal static class Program
         }
         catch (TorchNativeException error)
         {
-            Console.Error.WriteLine(error.Message);
-            return NativeLoadFailure;
+            DemoApp.WriteError(Console.Error, error.Message);
+            return Cli.ExitCodes.Failure;
         }
 
         // The first Ctrl+C stops training between batches (the run can be resumed); a second one quits at once.

@@ -36,8 +36,9 @@ public static class TorchNative
                 "Debian 13 and Fedora 39+ already have it.";
         }
 
-        return "TorchSharp's native library (libtorch) could not be loaded: the application must reference TorchSharp-cpu " +
-            "(or TorchSharp-cuda-linux, built with -p:TorchBackend=cuda) so that its native files are copied next to it " +
+        return "TorchSharp's native library (libtorch) could not be loaded: the application must reference TorchSharp-cpu, " +
+            "TorchSharp-cuda-linux or TorchSharp-cuda-windows (in this repository: -p:TorchBackend=cpu or cuda) so that its " +
+            "native files are copied next to it " +
             $"(loader said: {FirstLine(text)}).";
     }
 

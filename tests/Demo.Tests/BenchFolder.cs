@@ -1,17 +1,12 @@
-using NeuralOde.Demo.Bench;
-
 namespace NeuralOde.Demo.Tests;
 
-/// <summary>Finds the shared benchmark folder for tests and makes scratch copies of problems.</summary>
+/// <summary>Gives the tests the benchmark folder and makes scratch copies of problems.</summary>
 internal static class BenchFolder
 {
-    private static readonly Lazy<string> Located = new(Locate);
+    /// <summary>Gets the benchmark folder: the repository's committed <c>testdata/bench</c>.</summary>
+    public static string Path => TestData.Bench;
 
-    /// <summary>Gets the benchmark folder: <c>shared/bench</c> found walking up from the test's directory (which also
-    /// finds the sibling <c>../shared/bench</c> of the repository root). The CI machine has it, so its absence fails.</summary>
-    public static string Path => Located.Value;
-
-    /// <summary>Copies one problem folder to a new temporary folder (writable, unlike shared/).</summary>
+    /// <summary>Copies one problem folder to a new temporary folder (writable, so that tests can corrupt it).</summary>
     /// <param name="problem">The problem's name.</param>
     /// <returns>The copy's folder; delete it when done.</returns>
     public static string CopyProblem(string problem)
@@ -25,19 +20,5 @@ internal static class BenchFolder
         }
 
         return target;
-    }
-
-    private static string Locate()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            if (BenchData.FindUpwards(start) is { } found)
-            {
-                return found;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"The benchmark folder shared/bench was not found above {AppContext.BaseDirectory}: the tests need the repository's sibling ../shared/bench.");
     }
 }

@@ -18,6 +18,40 @@ public sealed class BenchProblemTests
     }
 
     [Fact]
+    public void EveryCommittedProblemPassesItsSha256Checks()
+    {
+        foreach (var name in BenchData.ReadManifest(BenchFolder.Path))
+        {
+            using var problem = BenchData.LoadProblem(BenchFolder.Path, name);
+            Assert.Equal(name, problem.Name);
+        }
+    }
+
+    [Fact]
+    public void WalkingUpFindsTheRepositoryCopyBeforeASharedFolder()
+    {
+        var root = Directory.CreateTempSubdirectory("neuralode-locate-").FullName;
+        try
+        {
+            var repo = Path.Combine(root, "repo");
+            foreach (var bench in new[] { Path.Combine(repo, "testdata", "bench"), Path.Combine(root, "shared", "bench") })
+            {
+                Directory.CreateDirectory(bench);
+                File.WriteAllText(Path.Combine(bench, BenchData.ManifestFileName), """{ "problems": ["expdecay"] }""");
+            }
+
+            var deep = Directory.CreateDirectory(Path.Combine(repo, "src", "Demo")).FullName;
+            Assert.Equal(Path.Combine(repo, "testdata", "bench"), BenchData.FindUpwards(deep));
+            Assert.Equal(Path.Combine(root, "shared", "bench"), BenchData.FindUpwards(root));
+            Assert.Equal(Path.GetFullPath(Path.Combine(TestData.RepositoryRoot, "testdata", "bench")), BenchData.FindUpwards(AppContext.BaseDirectory));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void LoadsARealProblemWithShapesAndDtypes()
     {
         using var problem = BenchData.LoadProblem(BenchFolder.Path, "mlp_d64_h64_b1024");

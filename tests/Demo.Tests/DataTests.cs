@@ -61,12 +61,42 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
-    public void FindsTheSharedMnistFolderByWalkingUp()
+    public void FindsASharedDataFolderByWalkingUp()
     {
-        var found = DataLocator.Find(DatasetInfo.Mnist, null);
+        var shared = Path.Combine(folder, "shared", "data", "mnist");
+        WriteTinyDataset(shared, gzip: true);
+        var deep = Directory.CreateDirectory(Path.Combine(folder, "repo", "src", "Demo")).FullName;
 
-        Assert.NotNull(found);
-        Assert.All(found!.Paths, static p => Assert.True(File.Exists(p)));
+        Assert.Equal(Path.GetFullPath(shared), DataLocator.SharedFolderAbove(DatasetInfo.Mnist, deep));
+        Assert.Equal(Path.GetFullPath(shared), DataLocator.InFolder(DatasetInfo.Mnist, DataLocator.SharedFolderAbove(DatasetInfo.Mnist, deep)!)?.Folder);
+        Assert.Null(DataLocator.SharedFolderAbove(DatasetInfo.FashionMnist, deep));
+    }
+
+    [Fact]
+    public void TheCommittedMnistFixtureMatchesItsChecksums()
+    {
+        var fixture = TestData.Mnist;
+        var sums = File.ReadAllLines(Path.Combine(fixture, "SHA256SUMS"))
+            .Where(static line => line.Length > 0)
+            .Select(static line => line.Split("  "))
+            .ToDictionary(static parts => parts[1], static parts => parts[0], StringComparer.Ordinal);
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture, "manifest.json")));
+        var entries = manifest.RootElement.GetProperty("files").EnumerateArray().ToList();
+
+        Assert.Equal(4, sums.Count);
+        Assert.Equal(4, entries.Count);
+        foreach (var file in DatasetInfo.Mnist.Files)
+        {
+            var path = Path.Combine(fixture, file.GzName);
+            Assert.Equal(sums[file.GzName], Downloader.Sha256(path, ChecksumKind.Compressed));
+            var entry = entries.Single(e => e.GetProperty("file").GetString() == file.GzName);
+            Assert.Equal(sums[file.GzName], entry.GetProperty("sha256").GetString());
+            Assert.Equal(entry.GetProperty("content_sha256").GetString(), Downloader.Sha256(path, ChecksumKind.Decompressed));
+        }
+
+        using var data = Dataset.Load(DatasetInfo.Mnist, DataLocator.InFolder(DatasetInfo.Mnist, fixture)!);
+        Assert.Equal(512, data.TrainCount);
+        Assert.Equal(256, data.TestCount);
     }
 
     [Fact]

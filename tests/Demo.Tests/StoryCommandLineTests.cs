@@ -35,7 +35,7 @@ public sealed class StoryCommandLineTests : IDisposable
     public void ATinyStoryEndsWithTheTableAndTheFigurePaths()
     {
         var (code, output) = Run(
-            "--out", folder, "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8",
+            "--data", TestData.Mnist, "--offline", "--out", folder, "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8",
             "--mlp-epochs", "1", "--ode-epochs", "1", "--fit", "100", "--samples", "2", "--threads", "1");
 
         Assert.Equal(0, code);
@@ -48,28 +48,32 @@ public sealed class StoryCommandLineTests : IDisposable
         Assert.True(File.Exists(Path.Combine(folder, "summary.md")));
 
         // visualize finds the story's models and redraws with chosen inputs.
-        var again = Run("visualize", "--run", folder, "--index", "3,4", "--fit", "100", "--test-limit", "128", "--out", Path.Combine(folder, "again"));
+        var again = Run("visualize", "--data", TestData.Mnist, "--offline", "--run", folder, "--index", "3,4", "--fit", "100", "--test-limit", "128", "--out", Path.Combine(folder, "again"));
         Assert.Equal(0, again.Code);
         Assert.Contains("Highlighted test inputs: 3, 4.", again.Output, StringComparison.Ordinal);
 
         // A finished story resumes to nothing new; train refuses to overwrite a run without --resume.
         var resumed = Run(
-            "--out", folder, "--resume", "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8",
+            "--data", TestData.Mnist, "--offline", "--out", folder, "--resume", "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8",
             "--mlp-epochs", "1", "--ode-epochs", "1", "--fit", "100", "--samples", "2", "--threads", "1");
         Assert.Equal(0, resumed.Code);
         Assert.DoesNotContain("epoch 1/1:", resumed.Output, StringComparison.Ordinal);
         Assert.Contains("Resumed", resumed.Output, StringComparison.Ordinal);
-        Assert.Equal(2, Run("train", "--model", "mlp", "--out", Path.Combine(folder, "mlp"), "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8", "--epochs", "1").Code);
+        var existing = Path.Combine(folder, "mlp");
+        var (refused, refusedOutput, refusedError) = DemoCli.Run("train", "--data", TestData.Mnist, "--offline", "--model", "mlp", "--out", existing, "--train-limit", "256", "--test-limit", "128", "--hidden", "8", "--width", "8", "--epochs", "1");
+        Assert.Equal(2, refused);
+        Assert.StartsWith($"Error: {existing} already holds a training run (epoch 1 of 1): add --resume to continue it", refusedError, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 1/1:", refusedOutput, StringComparison.Ordinal);
     }
 
     [Fact]
     public void BadOptionsAreUsageErrors()
     {
-        Assert.NotEqual(0, Run("train", "--model", "cnn").Code);
-        Assert.NotEqual(0, Run("train", "--dataset", "cifar").Code);
-        Assert.NotEqual(0, Run("train", "--scheme", "nope").Code);
-        Assert.NotEqual(0, Run("train", "--resume").Code);
-        Assert.NotEqual(0, Run("visualize", "--times", "10").Code);
-        Assert.Equal(2, Run("visualize", "--run", folder).Code);
+        DemoCli.UsageError("Unknown --model 'cnn': use ode or mlp.", "train", "--model", "cnn");
+        Assert.Equal("Error: Unknown dataset 'cifar'. Known: mnist, fashion-mnist.", DemoCli.UsageError("cifar", "train", "--dataset", "cifar"));
+        DemoCli.UsageError("Unknown Runge–Kutta scheme 'nope'. Known schemes: BS32,", "train", "--scheme", "nope");
+        DemoCli.UsageError("--resume needs --out DIR: the folder of the run to continue.", "train", "--resume");
+        DemoCli.UsageError("--times must be at least 50 (got 10).", "visualize", "--times", "10");
+        DemoCli.UsageError($"{folder} holds neither mlp/ nor ode/ with a trained model.", "visualize", "--run", folder);
     }
 }

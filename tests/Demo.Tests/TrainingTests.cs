@@ -120,6 +120,44 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void TheLearningRateScheduleIsTorchSharpsAndExact()
+    {
+        var options = Tiny(ModelKind.Mlp, 4) with { LearningRate = 3e-3, LrDecay = 0.7 };
+        using var layer = TorchSharp.torch.nn.Linear(3, 2);
+        using var fresh = TorchSharp.torch.optim.Adam(layer.parameters(), 1.0);
+        var schedule = Trainer.Schedule(fresh, options, epochsDone: 0);
+        for (var epoch = 1; epoch <= 4; epoch++)
+        {
+            // Exactly lr × decay^(e−1): the scheduler computes it from the base rate, it does not multiply step by step.
+            Assert.Equal(options.LearningRateAt(epoch), fresh.ParamGroups.Single().LearningRate);
+            schedule.step();
+        }
+
+        // A resumed run (its optimizer loaded with the last epoch's rate) starts where the uninterrupted one was.
+        using var resumed = TorchSharp.torch.optim.Adam(layer.parameters(), 123.0);
+        Trainer.Schedule(resumed, options, epochsDone: 2);
+        Assert.Equal(options.LearningRateAt(3), resumed.ParamGroups.Single().LearningRate);
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameWeights()
+    {
+        var options = Tiny(ModelKind.Mlp, 3) with { LrDecay = 0.5 };
+        var first = Train(options, Path.Combine(folder, "first"));
+        var second = Train(options, Path.Combine(folder, "second"));
+
+        Assert.Equal(first.History.Select(static m => m.TrainLoss), second.History.Select(static m => m.TrainLoss));
+        using var a = Build(options);
+        using var b = Build(options);
+        Checkpoint.Load(a, Path.Combine(folder, "first", "model.bin"));
+        Checkpoint.Load(b, Path.Combine(folder, "second", "model.bin"));
+        foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+        {
+            Assert.True(pa.eq(pb).all().item<bool>());
+        }
+    }
+
+    [Fact]
     public void TrainingDoesNotLeakTensorsPerEpoch()
     {
         // One dispose scope per batch: what a run leaves behind does not grow with the number of epochs (or batches).

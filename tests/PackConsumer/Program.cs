@@ -5,6 +5,7 @@ using NeuralOde.Stepping;
 using PackConsumer;
 using static TorchSharp.torch;
 
+Console.WriteLine($"runtime: {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
 using (NewDisposeScope())
 {
     // y' = −y on a [4, 1] batch: rows start at 1, 2, 3, 4 and take one step each, of its own size.

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace NeuralOde.Demo.Bench;
 
-/// <summary>Finds the benchmark folder (<c>shared/bench</c>) and reads its manifest.</summary>
+/// <summary>Finds the benchmark folder (the repository's <c>testdata/bench</c>, or <c>shared/bench</c>) and reads its manifest.</summary>
 internal static class BenchData
 {
     /// <summary>The environment variable that names the benchmark folder.</summary>
@@ -11,13 +11,18 @@ internal static class BenchData
     /// <summary>The variable PROBLEMS.md names for the same folder; read when <see cref="EnvironmentVariable"/> is unset.</summary>
     public const string ContractEnvironmentVariable = "BENCH_DATA";
 
+    /// <summary>The folders that hold a <c>bench</c> folder, in the order they are tried at each level: the
+    /// repository's committed copy, then the project's shared folder beside it.</summary>
+    private static readonly string[] FolderNames = ["testdata", "shared"];
+
     /// <summary>The manifest's file name.</summary>
     public const string ManifestFileName = "manifest.json";
 
     /// <summary>
     /// Finds the benchmark folder: <paramref name="explicitDirectory"/> when given, else <c>$NEURALODE_BENCH</c>
-    /// (or <c>$BENCH_DATA</c>), else the first <c>shared/bench</c> found walking up from the current directory and
-    /// then from the application's base directory (which also finds the repository's sibling <c>../shared/bench</c>).
+    /// (or <c>$BENCH_DATA</c>), else the first <c>testdata/bench</c> or <c>shared/bench</c> found walking up from the
+    /// current directory and then from the application's base directory (which finds the repository's own
+    /// <c>testdata/bench</c> from anywhere inside the repository).
     /// </summary>
     /// <param name="explicitDirectory">The folder given on the command line, or null.</param>
     /// <returns>The folder's full path.</returns>
@@ -49,20 +54,24 @@ internal static class BenchData
 
         throw new BenchDataException(
             $"No benchmark folder found: give --data DIR or set ${EnvironmentVariable}; none of the folders above " +
-            $"{starts[0]} or {starts[1]} has shared/bench/{ManifestFileName}.");
+            $"{starts[0]} or {starts[1]} has testdata/bench/{ManifestFileName} or shared/bench/{ManifestFileName}.");
     }
 
-    /// <summary>Walks up from <paramref name="start"/> and returns the first <c>shared/bench</c> with a manifest.</summary>
+    /// <summary>Walks up from <paramref name="start"/> and returns the first <c>testdata/bench</c> or <c>shared/bench</c>
+    /// with a manifest (at each level, <c>testdata/bench</c> first).</summary>
     /// <param name="start">The folder to start from.</param>
     /// <returns>The folder's full path, or null.</returns>
     public static string? FindUpwards(string start)
     {
         for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "bench");
-            if (File.Exists(Path.Combine(candidate, ManifestFileName)))
+            foreach (var parent in FolderNames)
             {
-                return candidate;
+                var candidate = Path.Combine(dir.FullName, parent, "bench");
+                if (File.Exists(Path.Combine(candidate, ManifestFileName)))
+                {
+                    return candidate;
+                }
             }
         }
 

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace NeuralOde.Demo.Bench;
 
 /// <summary>
-/// One benchmark problem of <c>shared/bench</c> (format: its <c>PROBLEMS.md</c>): the header of
+/// One benchmark problem of <c>testdata/bench</c> (format: its <c>PROBLEMS.md</c>): the header of
 /// <c>problem.json</c> and its tensors, each file checked against its sha256 before it is read.
 /// </summary>
 /// <remarks>The problem owns its tensors (detached from every dispose scope); dispose it when done.</remarks>
@@ -161,7 +161,7 @@ internal sealed class BenchProblem : IDisposable
         if (!string.Equals(actual, entry.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new BenchDataException(
-                $"{path} fails its sha256 check: problem.json expects {entry.Sha256.ToLowerInvariant()}, the file has {actual}. The file is corrupt or was changed; restore it from shared/bench.");
+                $"{path} fails its sha256 check: problem.json expects {entry.Sha256.ToLowerInvariant()}, the file has {actual}. The file is corrupt or was changed; restore it from the repository's testdata/bench.");
         }
 
         var shape = entry.Shape.ToArray();

@@ -20,34 +20,18 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
 {
     /// <summary>The command's description, shown by <c>--help</c>.</summary>
     public const string Description =
-        "Run the benchmark problems of shared/bench (checked by sha256) with any scheme and tolerance: wall time (median), " +
+        "Run the benchmark problems of testdata/bench (checked by sha256) with any scheme and tolerance: wall time (median), " +
         "NFE, row evaluations, steps, error against the reference, and overhead = solve time / time of the same network evaluations alone.";
-
-    /// <summary>The exit code for bad arguments or bad benchmark data.</summary>
-    public const int UsageError = 2;
 
     /// <summary>Runs the command.</summary>
     /// <param name="context">The command context.</param>
     /// <param name="settings">The options.</param>
     /// <param name="cancellationToken">Stops between cases.</param>
-    /// <returns>0 on success, 2 for bad arguments or data.</returns>
-    public override int Execute(CommandContext context, BenchSettings settings, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Run(settings, context.Arguments.ToArray(), cancellationToken);
-        }
-        catch (BenchDataException error)
-        {
-            Console.Error.WriteLine(error.Message);
-            return UsageError;
-        }
-        catch (ArgumentException error)
-        {
-            Console.Error.WriteLine(error.Message);
-            return UsageError;
-        }
-    }
+    /// <returns>0 on success.</returns>
+    /// <exception cref="UsageException">A problem that the manifest does not list (exit code 2).</exception>
+    /// <exception cref="BenchDataException">The benchmark folder is missing or its files are bad (exit code 1).</exception>
+    public override int Execute(CommandContext context, BenchSettings settings, CancellationToken cancellationToken) =>
+        Run(settings, context.Arguments.ToArray(), cancellationToken);
 
     private int Run(BenchSettings settings, string[] arguments, CancellationToken cancellationToken)
     {
@@ -62,7 +46,7 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
         {
             if (!manifest.Contains(name, StringComparer.Ordinal))
             {
-                throw new BenchDataException($"Unknown problem '{name}'. Known problems: {string.Join(", ", manifest)}.");
+                throw new UsageException($"Unknown problem '{name}'; the problems: {string.Join(", ", manifest)}.");
             }
         }
 

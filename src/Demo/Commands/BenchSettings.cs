@@ -14,7 +14,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the benchmark folder.</summary>
     [CommandOption("--data <DIR>")]
-    [Description("Benchmark folder (with manifest.json). Default: $NEURALODE_BENCH, else shared/bench found walking up from the current directory or the app's folder.")]
+    [Description("Benchmark folder (with manifest.json). Default: $NEURALODE_BENCH, else the repository's testdata/bench (or a shared/bench) found walking up from the current directory or the app's folder.")]
     public string? Data { get; set; }
 
     /// <summary>Gets or sets the problems (repeatable, or comma-separated).</summary>
@@ -41,7 +41,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the number of fixed steps (fixed-step mode for every scheme).</summary>
     [CommandOption("--fixed-steps <N>")]
-    [Description("Solve with N equal steps instead of adaptively. Schemes without an embedded error estimate always take fixed steps: N, or the problem's rk4_steps.")]
+    [Description("Solve with N equal steps instead of adaptively. Schemes without an embedded error estimate always take fixed steps: N, or the problem's rk4_steps. Default: adaptive.")]
     public int? FixedSteps { get; set; }
 
     /// <summary>Gets or sets the number of timed repeats.</summary>
@@ -80,12 +80,12 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the dtype override.</summary>
     [CommandOption("--dtype <DTYPE>")]
-    [Description("Solve in float32 or float64 instead of each problem's own dtype (weights and states are converted).")]
+    [Description("Solve in float32 or float64 instead of each problem's own dtype (weights and states are converted). Default: each problem's own dtype.")]
     public string? DType { get; set; }
 
     /// <summary>Gets or sets the JSON output file.</summary>
     [CommandOption("--json <FILE>")]
-    [Description("Also write every result, the machine and the settings as JSON (written atomically).")]
+    [Description("Also write every result, the machine and the settings as JSON (written atomically). Default: no JSON file.")]
     public string? Json { get; set; }
 
     /// <summary>Gets or sets the gradient mode: none (forward solves only), backprop, adjoint or both.</summary>
@@ -96,7 +96,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets an end time that replaces the problems' own (for longer gradient solves), or null.</summary>
     [CommandOption("--t1 <T>")]
-    [Description("With --gradient: integrate to this end time instead of the problem's (more steps; the gradient error against ref_grad_* is then not reported).")]
+    [Description("With --gradient: integrate to this end time instead of the problem's (more steps; the gradient error against ref_grad_* is then not reported). Default: each problem's own t1.")]
     public double? T1 { get; set; }
 
     /// <summary>Gets the gradient modes to run (empty for plain forward solves).</summary>

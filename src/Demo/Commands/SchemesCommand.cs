@@ -16,14 +16,14 @@ internal sealed class SchemesCommand(IAnsiConsole console) : Command<SchemesComm
     /// <param name="context">The command context.</param>
     /// <param name="settings">The settings (none).</param>
     /// <param name="cancellationToken">Not used.</param>
-    /// <returns>0, or 1 when no scheme is registered.</returns>
+    /// <returns>0.</returns>
+    /// <exception cref="InvalidOperationException">No scheme is registered (exit code 1).</exception>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var schemes = Schemes.All;
         if (schemes.Count == 0)
         {
-            Console.Error.WriteLine("No Runge–Kutta scheme is registered: the NeuralOde library was built without its generated tableaux.");
-            return 1;
+            throw new InvalidOperationException("No Runge–Kutta scheme is registered: the NeuralOde library was built without its generated tableaux.");
         }
 
         var table = Output.Styled(new Table(), console)

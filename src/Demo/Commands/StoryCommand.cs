@@ -98,7 +98,7 @@ internal sealed class StoryCommand(IAnsiConsole console) : Command<StorySettings
     /// <param name="context">The command context.</param>
     /// <param name="settings">The options.</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
-    /// <returns>0 on success, 2 for bad arguments or missing data, 130 when interrupted.</returns>
+    /// <returns>0 on success, 130 when interrupted (failures are exceptions: see <see cref="ExitCodes"/>).</returns>
     public override int Execute(CommandContext context, StorySettings settings, CancellationToken cancellationToken) =>
         CommandErrors.Guard(() =>
         {
@@ -106,7 +106,7 @@ internal sealed class StoryCommand(IAnsiConsole console) : Command<StorySettings
             var threads = DeviceChoice.ApplyThreads(settings.Threads);
             var device = DeviceChoice.Resolve(settings.Device, console);
             var folder = settings.OutputFolder("story");
-            using var data = DataLoading.Open(settings, console, device, cancellationToken);
+            using var data = DataLoading.Open(settings, console, device, cancellationToken, settings.TrainLimit);
             var load = LoadAverage();
             console.WriteLine($"{data.Info.DisplayName} from {data.Folder}: {data.TrainCount:N0} training and {data.TestCount:N0} test images.");
             console.WriteLine($"Device {device.type.ToString().ToLowerInvariant()}, {threads} threads, load average {load}. Output: {folder}");

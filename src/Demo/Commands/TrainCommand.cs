@@ -70,7 +70,7 @@ internal sealed class TrainCommand(IAnsiConsole console) : Command<TrainSettings
     /// <param name="context">The command context.</param>
     /// <param name="settings">The options.</param>
     /// <param name="cancellationToken">Stops between batches (the epoch in progress is lost; resume with --resume).</param>
-    /// <returns>0 on success, 2 for bad arguments or missing data, 130 when interrupted.</returns>
+    /// <returns>0 on success, 130 when interrupted (failures are exceptions: see <see cref="ExitCodes"/>).</returns>
     public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken) =>
         CommandErrors.Guard(() =>
         {
@@ -79,7 +79,7 @@ internal sealed class TrainCommand(IAnsiConsole console) : Command<TrainSettings
             var kind = settings.Kind;
             var options = settings.ToOptions(kind, settings.Epochs ?? StoryCommand.DefaultEpochs(kind));
             var folder = settings.OutputFolder("train-" + kind.ToString().ToLowerInvariant());
-            using var data = DataLoading.Open(settings, console, device, cancellationToken);
+            using var data = DataLoading.Open(settings, console, device, cancellationToken, settings.TrainLimit);
             console.WriteLine($"{data.Info.DisplayName} from {data.Folder}: {data.TrainCount:N0} training and {data.TestCount:N0} test images; device {device.type.ToString().ToLowerInvariant()}, {threads} threads.");
             console.WriteLine($"{kind.ToString().ToUpperInvariant()}: {options.Model.Description}; {options.Describe()}.");
             var label = kind.ToString().ToLowerInvariant();
@@ -109,30 +109,29 @@ internal static class DataLoading
     /// <param name="console">Where progress goes.</param>
     /// <param name="device">Where the tensors go.</param>
     /// <param name="cancellationToken">Stops a download.</param>
-    /// <param name="testOnly">Load a single training image (the command reads only the test set).</param>
+    /// <param name="trainLimit">Load only the first N training images (1 for a command that reads only the test set), or null for all.</param>
     /// <returns>The data set.</returns>
-    public static Dataset Open(DataSettings settings, IAnsiConsole console, Device device, CancellationToken cancellationToken, bool testOnly = false)
+    public static Dataset Open(DataSettings settings, IAnsiConsole console, Device device, CancellationToken cancellationToken, int? trainLimit)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var info = settings.DatasetInfo;
         var location = DataLocator.Find(info, settings.Data) ?? ProgressDisplay.Download(
             console, progress => Dataset.Locate(info, settings.Data, !settings.Offline, progress, cancellationToken));
-        return Dataset.Load(info, location, testOnly ? 1 : settings.TrainLimit, settings.TestLimit, device);
+        return Dataset.Load(info, location, trainLimit, settings.TestLimit, device);
     }
 }
 
-/// <summary>Turns the expected failures of a command into a message on stderr and an exit code.</summary>
+/// <summary>Gives a training command's solver failures the advice that fits them; every other failure reaches
+/// <see cref="DemoApp.Run"/>, which prints it and picks the exit code.</summary>
 internal static class CommandErrors
 {
-    /// <summary>The exit code for bad arguments, missing or malformed data.</summary>
-    public const int UsageError = 2;
-
     /// <summary>The exit code of an interrupted run.</summary>
-    public const int Interrupted = 130;
+    public const int Interrupted = ExitCodes.Interrupted;
 
     /// <summary>Runs a command body.</summary>
     /// <param name="body">The body.</param>
-    /// <returns>Its exit code, or <see cref="UsageError"/> (1 for a solver failure).</returns>
+    /// <returns>Its exit code.</returns>
+    /// <exception cref="InvalidOperationException">The ODE solve failed (exit code 1), with what to try.</exception>
     public static int Guard(Func<int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -140,15 +139,9 @@ internal static class CommandErrors
         {
             return body();
         }
-        catch (Exception error) when (error is ArgumentException or DataNotFoundException or IdxFormatException or FileNotFoundException or InvalidDataException)
-        {
-            Console.Error.WriteLine(error.Message);
-            return UsageError;
-        }
         catch (OdeSolverException error)
         {
-            Console.Error.WriteLine($"The ODE solve failed: {error.Message} Try a looser --rtol/--atol or --fixed-steps.");
-            return 1;
+            throw new InvalidOperationException($"The ODE solve failed: {error.Message} Try a looser --rtol/--atol or --fixed-steps.", error);
         }
     }
 }

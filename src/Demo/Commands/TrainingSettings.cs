@@ -13,12 +13,12 @@ internal class DataSettings : CommandSettings
 {
     /// <summary>Gets or sets the data set.</summary>
     [CommandOption("--dataset <NAME>")]
-    [Description("Data set: mnist (default) or fashion-mnist.")]
+    [Description("Data set: mnist or fashion-mnist. Default: mnist (visualize: the data set the models were trained on).")]
     public string? Dataset { get; set; }
 
     /// <summary>Gets or sets the data folder.</summary>
     [CommandOption("--data <DIR>")]
-    [Description("Folder with the four IDX files (.gz or not), or with a <dataset> subfolder. Otherwise searched: $NEURALODE_DATA, ~/.cache/neuralode/<dataset>, shared/data/<dataset> above the current or the app's folder, /usr/share/datasets/fashion-mnist; else downloaded into the cache (sha256-checked).")]
+    [Description("Folder with the four IDX files (.gz or not), or with a <dataset> subfolder. Default: the first of $NEURALODE_DATA, ~/.cache/neuralode/<dataset>, shared/data/<dataset> above the current or the app's folder, /usr/share/datasets/fashion-mnist that holds them; else downloaded into the cache (sha256-checked).")]
     public string? Data { get; set; }
 
     /// <summary>Gets or sets whether downloading is off.</summary>
@@ -34,7 +34,7 @@ internal class DataSettings : CommandSettings
 
     /// <summary>Gets or sets libtorch's thread count.</summary>
     [CommandOption("--threads <N>")]
-    [Description("libtorch intra-op threads (torch.set_num_threads). Default: min(2, cores).")]
+    [Description("libtorch intra-op threads (torch.set_num_threads). Default: auto: min(2, cores).")]
     public int? Threads { get; set; }
 
     /// <summary>Gets or sets the output folder.</summary>
@@ -48,14 +48,9 @@ internal class DataSettings : CommandSettings
     [DefaultValue(1)]
     public int Seed { get; set; } = 1;
 
-    /// <summary>Gets or sets the training subset.</summary>
-    [CommandOption("--train-limit <N>")]
-    [Description("Use only the first N training images (quick runs).")]
-    public int? TrainLimit { get; set; }
-
     /// <summary>Gets or sets the test subset.</summary>
     [CommandOption("--test-limit <N>")]
-    [Description("Use only the first N test images (evaluation and figures).")]
+    [Description("Use only the first N test images (evaluation and figures). Default: all.")]
     public int? TestLimit { get; set; }
 
     /// <summary>Gets the output folder: <see cref="Out"/>, or <c>runs/&lt;command&gt;-&lt;dataset&gt;-&lt;timestamp&gt;</c>.</summary>
@@ -79,9 +74,9 @@ internal class DataSettings : CommandSettings
             return ValidationResult.Error(error.Message);
         }
 
-        if (TrainLimit is < 1 || TestLimit is < 1)
+        if (TestLimit is < 1)
         {
-            return ValidationResult.Error("--train-limit and --test-limit must be at least 1.");
+            return ValidationResult.Error("--test-limit must be at least 1.");
         }
 
         return Threads is < 1 ? ValidationResult.Error("--threads must be at least 1.") : ValidationResult.Success();
@@ -91,6 +86,11 @@ internal class DataSettings : CommandSettings
 /// <summary>The options of a training run (shared by <c>train</c> and the default story).</summary>
 internal class TrainingSettings : DataSettings
 {
+    /// <summary>Gets or sets the training subset.</summary>
+    [CommandOption("--train-limit <N>")]
+    [Description("Use only the first N training images (quick runs). Default: all.")]
+    public int? TrainLimit { get; set; }
+
     /// <summary>Gets or sets the hidden size.</summary>
     [CommandOption("--hidden <N>")]
     [Description("Hidden state size after the 784→N tanh downsampling (the ODE's state).")]
@@ -129,7 +129,7 @@ internal class TrainingSettings : DataSettings
 
     /// <summary>Gets or sets the number of fixed steps.</summary>
     [CommandOption("--fixed-steps <N>")]
-    [Description("Solve the ODE with N equal steps instead of adaptively (needed for schemes without an error estimate).")]
+    [Description("Solve the ODE with N equal steps instead of adaptively (needed for schemes without an error estimate). Default: adaptive.")]
     public int? FixedSteps { get; set; }
 
     /// <summary>Gets or sets the gradient mode.</summary>

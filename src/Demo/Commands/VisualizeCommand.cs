@@ -88,12 +88,12 @@ internal sealed class VisualizeSettings : DataSettings, IFigureSettings
 
     /// <summary>Gets or sets the MLP's run folder.</summary>
     [CommandOption("--mlp <DIR>")]
-    [Description("Run folder of a trained MLP (from train --model mlp); overrides --run's.")]
+    [Description("Run folder of a trained MLP (from train --model mlp). Default: --run's mlp/.")]
     public string? Mlp { get; set; }
 
     /// <summary>Gets or sets the ODE's run folder.</summary>
     [CommandOption("--ode <DIR>")]
-    [Description("Run folder of a trained neural ODE (from train --model ode); overrides --run's.")]
+    [Description("Run folder of a trained neural ODE (from train --model ode). Default: --run's ode/.")]
     public string? Ode { get; set; }
 
     /// <inheritdoc />
@@ -137,7 +137,7 @@ internal sealed class VisualizeCommand(IAnsiConsole console) : Command<Visualize
     /// <param name="context">The command context.</param>
     /// <param name="settings">The options.</param>
     /// <param name="cancellationToken">Not used.</param>
-    /// <returns>0 on success, 2 for bad arguments or missing runs or data.</returns>
+    /// <returns>0 on success (failures are exceptions: see <see cref="ExitCodes"/>).</returns>
     public override int Execute(CommandContext context, VisualizeSettings settings, CancellationToken cancellationToken) =>
         CommandErrors.Guard(() =>
         {
@@ -159,7 +159,7 @@ internal sealed class VisualizeCommand(IAnsiConsole console) : Command<Visualize
             }
 
             var outFolder = Path.GetFullPath(settings.Out ?? (run is not null ? Path.Combine(run, "figures") : settings.OutputFolder("visualize")));
-            using var data = DataLoading.Open(settings, console, device, cancellationToken, testOnly: true);
+            using var data = DataLoading.Open(settings, console, device, cancellationToken, trainLimit: 1);
             var result = Visualizer.Run(mlp, ode, data, settings.ToVisualizeOptions(), outFolder);
             console.WriteLine($"Highlighted test inputs: {string.Join(", ", result.Indices)}.");
             foreach (var file in result.Files)

@@ -93,15 +93,7 @@ internal static class DataLocator
         Add(CacheFolder(info));
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
-            for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "data", info.Id);
-                if (Directory.Exists(candidate))
-                {
-                    Add(candidate);
-                    break;
-                }
-            }
+            Add(SharedFolderAbove(info, start));
         }
 
         foreach (var folder in info.SystemFolders)
@@ -112,12 +104,38 @@ internal static class DataLocator
         return list;
     }
 
-    /// <summary>Finds the first candidate folder that holds all four files.</summary>
+    /// <summary>Walks up from <paramref name="start"/> and returns the first <c>shared/data/&lt;dataset&gt;</c> folder.</summary>
+    /// <param name="info">The data set.</param>
+    /// <param name="start">The folder to start from.</param>
+    /// <returns>The folder's full path, or null when no folder above has one.</returns>
+    public static string? SharedFolderAbove(DatasetInfo info, string start)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", info.Id);
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Finds the first candidate folder that holds all four files. A <c>--data</c> folder is the only place
+    /// looked at when given: a folder the user names is never silently replaced by another one.</summary>
     /// <param name="info">The data set.</param>
     /// <param name="dataOption">The <c>--data</c> folder, or null.</param>
     /// <returns>The location, or null when no folder has all the files.</returns>
     public static DataLocation? Find(DatasetInfo info, string? dataOption)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        if (dataOption is not null)
+        {
+            return InFolder(info, dataOption) ?? InFolder(info, Path.Combine(dataOption, info.Id));
+        }
+
         foreach (var folder in Candidates(info, dataOption))
         {
             if (InFolder(info, folder) is { } found)

@@ -58,6 +58,13 @@ internal sealed class Dataset : IDisposable
             return found;
         }
 
+        if (dataOption is not null)
+        {
+            throw new DataNotFoundException(
+                $"{info.DisplayName} is not in --data {Path.GetFullPath(dataOption)}: it needs the four IDX files " +
+                $"({string.Join(", ", info.Files.Select(static f => f.GzName))}; uncompressed names work too), there or in its '{info.Id}' subfolder.");
+        }
+
         if (!allowDownload)
         {
             throw new DataNotFoundException(DataLocator.NotFoundMessage(info, dataOption, "downloading is turned off (--offline)."));

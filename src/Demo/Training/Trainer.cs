@@ -89,6 +89,7 @@ internal static class Trainer
             start = state.EpochsDone;
         }
 
+        var schedule = Schedule(optimizer, options, start);
         RunFolder.SaveSpec(folder, options.Model);
         var ode = model as OdeClassifier;
         var batches = (data.TrainCount + options.BatchSize - 1) / options.BatchSize;
@@ -103,11 +104,6 @@ internal static class Trainer
             var clock = Stopwatch.StartNew();
             var order = Shuffle(data.TrainCount, TrainingOptions.ShuffleSeed(options.Seed, epoch));
             using var permutation = tensor(order, ScalarType.Int64, device);
-            foreach (var group in optimizer.ParamGroups)
-            {
-                group.LearningRate = options.LearningRateAt(epoch);
-            }
-
             model.train();
             double lossSum = 0, forwardNfe = 0, backwardNfe = 0;
             long correct = 0, seen = 0;
@@ -160,6 +156,7 @@ internal static class Trainer
             RunFolder.Save(folder, new CheckpointState(RunFolder.Format, options, epoch, history, RngDescription), model, optimizer);
             MetricsFiles.Write(folder, options, history);
             progress.EpochDone(metrics);
+            schedule.step();
         }
 
         if (saved is not null && start >= options.Epochs)
@@ -168,6 +165,36 @@ internal static class Trainer
         }
 
         return new TrainingResult(folder, history, start, false);
+    }
+
+    /// <summary>
+    /// Sets up the learning-rate decay with TorchSharp's scheduler: <c>LambdaLR</c>, so that epoch <c>e</c> (from 1)
+    /// trains at exactly <see cref="TrainingOptions.LearningRateAt"/>(e) = lr × decay^(e−1), computed from the base rate
+    /// (not multiplied epoch after epoch), whether the run started fresh or resumed from a checkpoint.
+    /// </summary>
+    /// <param name="optimizer">The optimizer; its groups' rates are reset to <see cref="TrainingOptions.LearningRate"/>
+    /// (a loaded checkpoint carries the last epoch's rate).</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="epochsDone">The epochs already trained: the schedule starts at epoch <paramref name="epochsDone"/> + 1.</param>
+    /// <returns>The scheduler; step it once after every epoch.</returns>
+    internal static optim.lr_scheduler.LRScheduler Schedule(optim.Optimizer optimizer, TrainingOptions options, int epochsDone)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = options.LearningRate;
+            group.InitialLearningRate = options.LearningRate;
+        }
+
+        var decay = options.LrDecay;
+        var scheduler = optim.lr_scheduler.LambdaLR(optimizer, e => Math.Pow(decay, e));
+        if (epochsDone > 0)
+        {
+            scheduler.step(epoch: epochsDone);
+        }
+
+        return scheduler;
     }
 
     /// <summary>Computes the loss, accuracy and mean forward NFE of a model on a data set, without gradients.</summary>
