@@ -93,13 +93,4 @@ public sealed partial class GradientTests
         block.GradientMode = GradientMode.Backprop;
         Assert.True(y.eq(block.forward(y0)).all().item<bool>());
     }
-
-    [Fact]
-    public void Checkpointed_WithOutputTimes_SaysItIsNotSupported()
-    {
-        using var scope = NewDisposeScope();
-        var (block, y0) = Problem(GradientMode.Checkpointed, SolverOptions.Adaptive(1e-6, 1e-8));
-        block.OutputTimes = [0.5, 1.0];
-        Assert.Throws<NotSupportedException>(() => block.forward(y0.requires_grad_(true)));
-    }
 }

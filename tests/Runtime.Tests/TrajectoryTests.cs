@@ -338,17 +338,62 @@ public sealed class TrajectoryTests
         OneSentence(() => block.forward(y0.to(ScalarType.Float64).requires_grad_(true)));
     }
 
+    [Theory]
+    [InlineData(Grid.Shared, false, "DOPRI5", 1)]
+    [InlineData(Grid.SharedEnds, true, "DOPRI5", 1)]
+    [InlineData(Grid.OwnSpans, false, "RKF45", 1)]
+    [InlineData(Grid.MixedDirections, false, "BS32", 1)]
+    [InlineData(Grid.OwnSpans, true, "Tsit5", 3)]
+    public void Checkpointed_Trajectory_EqualsBackprop(Grid kind, bool backwards, string scheme, int every)
+    {
+        // Same steps, same arithmetic: each step's outputs (dense output with or without the end slope, Hermite for
+        // BS32 without one) are replayed with the step that holds them.
+        using var scope = NewDisposeScope();
+        var options = SolverOptions.Adaptive(1e-8, 1e-10) with { InitialStep = 0.3 };
+        var backprop = Block(GradientMode.Backprop, options);
+        backprop.Scheme = Schemes.Get(scheme);
+        var checkpointed = Block(GradientMode.Checkpointed, options);
+        checkpointed.Scheme = Schemes.Get(scheme);
+        checkpointed.CheckpointEvery = every;
+        var y0 = randn(Rows, 3, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(5));
+        var ts = MakeGrid(kind, backwards);
+
+        var (gy0B, gpB) = Gradients(backprop, y0, ts);
+        var (gy0C, gpC) = Gradients(checkpointed, y0, ts);
+        Assert.True(checkpointed.LastBackward.Calls > 0, "the checkpointed backward pass replayed nothing");
+        Assert.True(RelativeError(gy0C, gy0B) <= 1e-12, $"y0: {RelativeError(gy0C, gy0B):E2}");
+        for (var p = 0; p < gpB.Length; p++)
+        {
+            Assert.True(RelativeError(gpC[p], gpB[p]) <= 1e-12, $"parameter {p}: {RelativeError(gpC[p], gpB[p]):E2}");
+        }
+
+        using var noGrad = no_grad();
+        Assert.True(checkpointed.Trajectory(y0, ts).sub(backprop.Trajectory(y0, ts)).abs().max().item<double>() <= 1e-14);
+    }
+
     [Fact]
-    public void Checkpointed_SaysItReturnsFinalStatesOnly_AndSolvesWithoutGradients()
+    public void Checkpointed_WithOutputTimes_EqualsBackprop()
     {
         using var scope = NewDisposeScope();
-        var block = Block(GradientMode.Checkpointed, SolverOptions.Adaptive(1e-6, 1e-8));
-        var y0 = randn(Rows, 3, dtype: ScalarType.Float64);
-        var ts = MakeGrid(Grid.OwnSpans, backwards: false);
-        var error = Assert.Throws<NotSupportedException>(() => block.Trajectory(y0.requires_grad_(true), ts));
-        Assert.Contains("final states only", error.Message, StringComparison.Ordinal);
-        using var noGrad = no_grad();
-        Assert.Equal([Rows, Times, 3L], block.Trajectory(y0, ts).shape);
+        var options = SolverOptions.Adaptive(1e-8, 1e-10);
+        var backprop = Block(GradientMode.Backprop, options);
+        var checkpointed = Block(GradientMode.Checkpointed, options);
+        backprop.OutputTimes = checkpointed.OutputTimes = [0.1, 0.5, 0.5, 1.0];
+        var y0 = randn(Rows, 3, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(5));
+        double Loss(OdeBlock block, out Tensor grad)
+        {
+            var x = y0.clone().requires_grad_(true);
+            var value = Loss2(block.forward(x));
+            value.backward();
+            grad = x.grad!.clone();
+            return value.item<double>();
+        }
+
+        static Tensor Loss2(Tensor ys) => ys.mul(linspace(0.5, 1.5, ys.numel(), dtype: ScalarType.Float64).reshape(ys.shape)).sum();
+
+        Loss(backprop, out var gB);
+        Loss(checkpointed, out var gC);
+        Assert.True(RelativeError(gC, gB) <= 1e-12, $"y0: {RelativeError(gC, gB):E2}");
     }
 
     [SkippableFact]

@@ -7,8 +7,8 @@ namespace NeuralOde.Modules;
 /// <param name="Dynamics">The dynamics.</param>
 /// <param name="Scheme">The scheme.</param>
 /// <param name="Options">The solver options (without output times).</param>
-/// <param name="T0">The start time.</param>
-/// <param name="T1">The end time.</param>
+/// <param name="Plan">What is solved and returned: each row's span (the first and last knot) and, unless the plan
+/// returns final states only, the output times (the knots from its first output on).</param>
 /// <param name="ThrowOnFailure">Whether a failed row makes the forward pass throw.</param>
 /// <param name="Every">Iterations per stored checkpoint (1: every accepted step's start state is stored).</param>
 /// <param name="OnForward">Receives the forward solve's work.</param>
@@ -17,8 +17,7 @@ internal sealed record CheckpointProblem(
     OdeFunc Dynamics,
     RungeKuttaScheme Scheme,
     SolverOptions Options,
-    double T0,
-    double T1,
+    ForwardPlan Plan,
     bool ThrowOnFailure,
     int Every,
     Action<SolveSummary> OnForward,

@@ -15,7 +15,8 @@ public enum GradientMode
     /// <summary>Checkpointed backpropagation: the forward solve records only each accepted step's start state, time
     /// and size (no graph); the backward pass recomputes the steps one at a time in reverse, each with autograd. The
     /// gradient is <see cref="Backprop"/>'s (the same steps, the same arithmetic); memory is one state per accepted
-    /// step instead of every stage's activations, at the cost of evaluating each step again. Final states only
-    /// (no <see cref="OdeBlock.OutputTimes"/>).</summary>
+    /// step instead of every stage's activations, at the cost of evaluating each step again. Outputs at times
+    /// (<see cref="OdeBlock.Trajectory"/>, <see cref="OdeBlock.OutputTimes"/>) are replayed with the steps that hold
+    /// them; events are not supported in this mode.</summary>
     Checkpointed,
 }

@@ -148,9 +148,8 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// grid sets the span; <see cref="T0"/>, <see cref="T1"/> and <see cref="OutputTimes"/> are not used), so rows
     /// of an irregularly sampled series can each have their own times, their own span and their own direction.
     /// Gradients flow to <paramref name="y0"/> and the dynamics' parameters (not to the times) with
-    /// <see cref="GradientMode.Backprop"/> and <see cref="GradientMode.Adjoint"/>;
-    /// <see cref="GradientMode.Checkpointed"/> records final states only and throws <see cref="NotSupportedException"/>
-    /// when gradients are enabled.
+    /// <see cref="GradientMode.Backprop"/>, <see cref="GradientMode.Adjoint"/> and
+    /// <see cref="GradientMode.Checkpointed"/> (which replays each step's outputs with its step).
     /// </summary>
     /// <param name="y0">The states at each row's first time, <c>[B, ...]</c>, in the parameters' dtype and on their
     /// device.</param>
@@ -159,7 +158,6 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
     /// <returns>The states at the times, <c>[B, T, ...]</c>, with <c>[:, 0]</c> equal to <paramref name="y0"/>.</returns>
     /// <exception cref="ArgumentException">An input is invalid; the message says which and how.</exception>
     /// <exception cref="OdeSolverException">A row failed and <see cref="ThrowOnFailure"/> is set.</exception>
-    /// <exception cref="NotSupportedException"><see cref="GradientMode.Checkpointed"/> with gradients enabled.</exception>
     /// <example>
     /// <code>
     /// var ts = linspace(0, 25, 1000, dtype: ScalarType.Float64);  // [T]
@@ -198,18 +196,13 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
                     return Take(plan, y0);
                 }
 
-                if (!plan.FinalOnly)
-                {
-                    throw new NotSupportedException("GradientMode.Checkpointed returns final states only; use Backprop or Adjoint with OutputTimes or Trajectory.");
-                }
-
                 if (Options.Event is not null)
                 {
                     throw new NotSupportedException("GradientMode.Checkpointed does not replay events; use Backprop, whose event times and states are differentiable.");
                 }
 
                 var checkpoint = new CheckpointProblem(
-                    odefunc, Scheme, Options, T0, T1, ThrowOnFailure, CheckpointEvery,
+                    odefunc, Scheme, Options, plan, ThrowOnFailure, CheckpointEvery,
                     summary => LastForward = summary,
                     summary => LastBackward = summary);
                 object[] checkpointArgs = [checkpoint, y0, .. parameters.Where(static p => p.requires_grad)];

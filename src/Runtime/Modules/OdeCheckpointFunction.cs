@@ -20,10 +20,17 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
     {
         var problem = (CheckpointProblem)vars[0];
         var y0 = (Tensor)vars[1];
-        var recorder = new StepRecorder(y0, problem.Every);
+        var plan = problem.Plan;
+        var knots = plan.Knots;
+        var outputs = plan.FinalOnly ? null : new OutputTimes(knots, plan.FirstOutput);
+        var recorder = new StepRecorder(y0, problem.Every, outputs);
         using (no_grad())
         {
-            using var solution = Ode.Solve(problem.Scheme, (t, y, _) => problem.Dynamics.call(t, y), y0, problem.T0, problem.T1, problem.Options, recorder);
+            using var t0 = tensor(knots.Column(0), dtype: ScalarType.Float64, device: y0.device);
+            using var t1 = tensor(knots.Column(knots.Count - 1), dtype: ScalarType.Float64, device: y0.device);
+            using var times = outputs?.ToTensor(y0.device);
+            var options = problem.Options with { OutputTimes = times };
+            using var solution = Ode.Solve(problem.Scheme, (t, y, _) => problem.Dynamics.call(t, y), y0, t0, t1, options, recorder);
             problem.OnForward(SolveSummary.From(solution.Stats));
             try
             {
@@ -37,7 +44,7 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
 
             ctx.save_data("problem", problem);
             ctx.save_data("steps", recorder);
-            return solution.Y.detach().clone();
+            return (plan.FinalOnly ? solution.Y : solution.Ys!).detach().clone();
         }
     }
 
@@ -47,7 +54,9 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
         using var recorder = (StepRecorder)ctx.get_data("steps");
         var parameters = problem.Dynamics.parameters().Where(static p => p.requires_grad).ToArray();
         var gradients = parameters.Select(static p => zeros_like(p)).ToArray();
-        var cotangent = gradOutput.detach().clone();
+        // The cotangent of each row's current state, walking back; outputs add theirs at the steps that hold them.
+        var outputs = recorder.Outputs;
+        var cotangent = outputs is null ? gradOutput.detach().clone() : zeros_like(gradOutput.select(1, 0));
         long calls = 0;
         long rowEvaluations = 0;
         Tensor Stage(Tensor t, Tensor y)
@@ -75,7 +84,15 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
                     var k1 = Stage(step.T, y);
                     using var taken = problem.Scheme.Step(Stage, step.T, step.Dt, y, k1);
                     Tensor[] inputs = [y, .. parameters];
-                    var grads = autograd.grad([taken.Y], inputs, [incoming], allow_unused: true);
+                    List<Tensor> results = [taken.Y];
+                    List<Tensor> cotangents = [incoming];
+                    if (step.Outputs is { } held)
+                    {
+                        results.Add(Interpolated(problem, Stage, step, y, k1, taken, held));
+                        cotangents.Add(AtSlots(gradOutput, held));
+                    }
+
+                    var grads = autograd.grad(results, inputs, cotangents, allow_unused: true);
 
                     // An input the step does not use has no gradient (TorchSharp returns null or an empty handle).
                     cotangent.index_copy_(0, step.Rows, grads[0] is { IsInvalid: false } gy ? gy : zeros_like(y));
@@ -97,10 +114,45 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
             end = start;
         }
 
+        // Outputs at a row's start are its initial state's.
+        if (outputs is not null && recorder.StartOutputs is { } first)
+        {
+            cotangent.index_add_(0, first.Rows, AtSlots(gradOutput, first), 1.0);
+        }
+
         problem.OnBackward(new SolveSummary(calls, rowEvaluations, recorder.Steps.Count, 0));
         var result = new List<Tensor> { null!, cotangent };
         result.AddRange(gradients);
         return result;
+    }
+
+    // The entries (row, slot) of a [B, T, ...] tensor, [K, ...].
+    private static Tensor AtSlots(Tensor outputs, HeldOutputs held)
+    {
+        var count = outputs.shape[1];
+        var flat = outputs.reshape([outputs.shape[0] * count, .. outputs.shape.Skip(2)]);
+        return flat.index_select(0, held.Rows.mul(count).add(held.Slots));
+    }
+
+    // The step's outputs, [R', ...] for the rows that hold one (a row holding several appears once per output), as
+    // the solver wrote them: the scheme's dense output (with the end slope where it weights it), else cubic Hermite,
+    // and the step's end state itself at θ = 1.
+    private static Tensor Interpolated(CheckpointProblem problem, StageFunction stage, RecordedStep step, Tensor y, Tensor k1, RungeKuttaStep taken, HeldOutputs held)
+    {
+        var scheme = problem.Scheme;
+        var positions = held.Positions;
+        Tensor Pick(Tensor x) => x.index_select(0, positions);
+        var needsEndSlope = !scheme.HasDenseOutput || scheme.InterpolationUsesEndSlope;
+        var endSlope = !needsEndSlope ? null : taken.EndSlope ?? stage(step.T.add(step.Dt), taken.Y);
+        var sub = new RungeKuttaStep(Pick(taken.Y), null, endSlope is null ? null : Pick(endSlope), [.. taken.ScaledStages.Select(Pick)]);
+        var theta = held.Theta.to_type(y.dtype);
+        var dt = Pick(step.Dt);
+        var values = !scheme.HasDenseOutput
+            ? Hermite.Interpolate(Pick(y), sub.Y, Pick(k1), sub.EndSlope!, dt, theta)
+            : scheme.InterpolationUsesEndSlope
+                ? scheme.Interpolate(Pick(y), sub, dt, sub.EndSlope!, theta)
+                : scheme.Interpolate(Pick(y), sub, theta);
+        return where(StepKernels.PerRow(held.Theta.eq(1.0), values), sub.Y, values);
     }
 
     // The start states of steps [start, end) replayed without a graph from the checkpoint stored at `start`.
@@ -126,14 +178,46 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
     // used them) and start states, detached and owned until the backward pass.
     // With a budget k > 1 it stores instead, every k recorded steps, the whole batch's latest states (the
     // checkpoint the segment's steps are replayed from).
-    private sealed class StepRecorder(Tensor y0, int every) : IStepObserver, IDisposable
+    private sealed class StepRecorder : IStepObserver, IDisposable
     {
         private readonly Dictionary<int, Tensor> checkpoints = [];
+        private readonly Tensor y0;
+        private readonly int[]? next;
         private Tensor? latest;
+
+        public StepRecorder(Tensor y0, int every, OutputTimes? outputs)
+        {
+            this.y0 = y0;
+            Every = every;
+            Outputs = outputs;
+            if (outputs is null)
+            {
+                return;
+            }
+
+            // The outputs at a row's start are written from its initial state before any step.
+            next = new int[outputs.Rows];
+            var rows = new List<long>();
+            var slots = new List<long>();
+            for (var row = 0; row < outputs.Rows; row++)
+            {
+                while (next[row] < outputs.Count && outputs.Reached(row, next[row], outputs.Start(row)))
+                {
+                    rows.Add(row);
+                    slots.Add(next[row]++);
+                }
+            }
+
+            StartOutputs = rows.Count == 0 ? null : HeldOutputs.Create(rows, slots, rows.Select(static _ => 0L).ToList(), rows.Select(static _ => 0.0).ToList(), y0.device);
+        }
 
         public List<RecordedStep> Steps { get; } = [];
 
-        public int Every { get; } = every;
+        public OutputTimes? Outputs { get; }
+
+        public HeldOutputs? StartOutputs { get; }
+
+        public int Every { get; }
 
         // The first step of the segment that holds step i.
         public int SegmentStart(int i) => Every == 1 ? i : i / Every * Every;
@@ -173,7 +257,41 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
                 rows.DetachFromDisposeScope(),
                 context.T.index_select(0, taken).DetachFromDisposeScope(),
                 context.Dt.index_select(0, taken).DetachFromDisposeScope(),
-                Every == 1 ? start.DetachFromDisposeScope() : null));
+                Every == 1 ? start.DetachFromDisposeScope() : null,
+                HeldBy(context, taken, rows)));
+        }
+
+        // The outputs that fall in this step of the taken rows, exactly as the solver picks and places them: every
+        // time τ up to the step's end, at θ = (τ − t)/(t_end − t) on the float64 clock.
+        private HeldOutputs? HeldBy(StepContext context, Tensor taken, Tensor rows)
+        {
+            if (Outputs is null)
+            {
+                return null;
+            }
+
+            var global = rows.cpu().data<long>().ToArray();
+            var starts = context.ClockStart!.index_select(0, taken).cpu().data<double>().ToArray();
+            var ends = context.ClockEnd!.index_select(0, taken).cpu().data<double>().ToArray();
+            var heldRows = new List<long>();
+            var slots = new List<long>();
+            var positions = new List<long>();
+            var thetas = new List<double>();
+            for (var p = 0; p < global.Length; p++)
+            {
+                var row = (int)global[p];
+                var span = ends[p] - starts[p];
+                while (next![row] < Outputs.Count && Outputs.Reached(row, next[row], ends[p]))
+                {
+                    var tau = Outputs.At(row, next[row]);
+                    heldRows.Add(row);
+                    slots.Add(next[row]++);
+                    positions.Add(p);
+                    thetas.Add(span == 0 ? 1.0 : Math.Clamp((tau - starts[p]) / span, 0.0, 1.0));
+                }
+            }
+
+            return heldRows.Count == 0 ? null : HeldOutputs.Create(heldRows, slots, positions, thetas, y0.device);
         }
 
         public void Dispose()
@@ -184,7 +302,10 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
                 step.T.Dispose();
                 step.Dt.Dispose();
                 step.Y?.Dispose();
+                step.Outputs?.Dispose();
             }
+
+            StartOutputs?.Dispose();
 
             foreach (var checkpoint in checkpoints.Values)
             {
@@ -199,5 +320,51 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
 
     // One iteration's accepted rows: indices [R] int64, start times and steps [R] (state dtype), start states [R, ...]
     // (null with a checkpoint budget: they are recomputed).
-    private sealed record RecordedStep(Tensor Rows, Tensor T, Tensor Dt, Tensor? Y);
+    private sealed record RecordedStep(Tensor Rows, Tensor T, Tensor Dt, Tensor? Y, HeldOutputs? Outputs);
+
+    // Outputs held by one step: their batch rows [K] and output slots [K] (int64), the positions of those rows among
+    // the step's rows [K] and where in the step they lie, θ [K] float64.
+    private sealed record HeldOutputs(Tensor Rows, Tensor Slots, Tensor Positions, Tensor Theta) : IDisposable
+    {
+        public static HeldOutputs Create(List<long> rows, List<long> slots, List<long> positions, List<double> thetas, Device device) =>
+            new(
+                tensor(rows.ToArray(), device: device).DetachFromDisposeScope(),
+                tensor(slots.ToArray(), device: device).DetachFromDisposeScope(),
+                tensor(positions.ToArray(), device: device).DetachFromDisposeScope(),
+                tensor(thetas.ToArray(), dtype: ScalarType.Float64, device: device).DetachFromDisposeScope());
+
+        public void Dispose()
+        {
+            Rows.Dispose();
+            Slots.Dispose();
+            Positions.Dispose();
+            Theta.Dispose();
+        }
+    }
+
+    // The output times per row, [B, T'] on the CPU: the plan's knots from its first output on.
+    private sealed class OutputTimes(TimeGrid knots, int first)
+    {
+        public long Rows => knots.Rows;
+
+        public int Count => knots.Count - first;
+
+        public double At(long row, int slot) => knots.At(row, slot + first);
+
+        public double Start(long row) => knots.At(row, 0);
+
+        // Whether output `slot` of `row` is at or before `time` in the row's direction.
+        public bool Reached(long row, int slot, double time)
+        {
+            var direction = knots.At(row, knots.Count - 1) >= knots.At(row, 0) ? 1.0 : -1.0;
+            return (At(row, slot) - time) * direction <= 0;
+        }
+
+        public Tensor ToTensor(Device device)
+        {
+            using var scope = NewDisposeScope();
+            var all = knots.ToTensor(device);
+            return all.narrow(1, first, Count).contiguous().MoveToOuterDisposeScope();
+        }
+    }
 }

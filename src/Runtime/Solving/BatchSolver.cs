@@ -642,7 +642,7 @@ internal sealed class BatchSolver : IDisposable
     }
 
     private StepContext Context(StepAttempt attempt) =>
-        new(work.Index, attempt.TState, attempt.DtState, attempt.Y, attempt.Step, attempt.Active);
+        new(work.Index, attempt.TState, attempt.DtState, attempt.Y, attempt.Step, attempt.Active, attempt.T, attempt.TEnd);
 
     // Takes the rows that are not in `keep` out of the work set, recording their final values in the results.
     private void Retire(Tensor keep)

@@ -10,4 +10,6 @@ namespace NeuralOde.Solving;
 /// <param name="Y">The state at the step's start, <c>[Ba, ...]</c>.</param>
 /// <param name="Step">The step's results, including the scaled stages.</param>
 /// <param name="Active">Which stepped rows are running, <c>[Ba]</c> (all of them when compacted).</param>
-internal sealed record StepContext(Tensor Index, Tensor T, Tensor Dt, Tensor Y, RungeKuttaStep Step, Tensor Active);
+/// <param name="ClockStart">Each stepped row's float64 clock at the step's start, <c>[Ba]</c>.</param>
+/// <param name="ClockEnd">Each stepped row's float64 clock at the step's end, <c>[Ba]</c> (exactly t1 for a last step).</param>
+internal sealed record StepContext(Tensor Index, Tensor T, Tensor Dt, Tensor Y, RungeKuttaStep Step, Tensor Active, Tensor? ClockStart = null, Tensor? ClockEnd = null);
