@@ -533,7 +533,11 @@ public sealed class SolverPropertyTests(ITestOutputHelper output)
     private static double ToleranceFactor(string scheme, bool atOutputTime) => (scheme, atOutputTime) switch
     {
         ("CashKarp", false) => 17,
-        ("BS32" or "RKF45", false) => 7,
+        ("BS32", false) => 7,
+
+        // RKF45 propagates its 4th-order solution, so the growing backward decay carries its local errors further:
+        // a CI run found 7.5 (seed 48rZtq055Gy1: decay backwards over [0.5, −2.5] at rtol 1e-8, 4.86 off by 1.9e-5).
+        ("RKF45", false) => 15,
         ("Tsit5", false) => 4,
         ("DOPRI5" or "HeunEuler" or "Verner65", false) => 1,
         ("Verner65", true) => 640,
