@@ -72,42 +72,13 @@ internal sealed class SolveTimes
     /// <returns>The times.</returns>
     public static SolveTimes Grid(Tensor y0, Tensor ts, Tensor? outputTimes)
     {
-        ArgumentNullException.ThrowIfNull(ts);
         if (outputTimes is not null)
         {
             throw new ArgumentException("Give either a time grid ts or SolverOptions.OutputTimes, not both: the grid's times are the output times.", "options");
         }
 
-        var rows = y0.shape[0];
-        var (values, perRow, count) = ReadTimes(y0, ts, nameof(ts));
-        if (count < 2)
-        {
-            throw new ArgumentException($"ts must hold at least two times (the first is the start, the last the end); got {count}.", nameof(ts));
-        }
-
-        var starts = new double[rows];
-        var ends = new double[rows];
-        for (long r = 0; r < rows; r++)
-        {
-            var offset = perRow ? r * count : 0;
-            var direction = Math.Sign(values[offset + 1] - values[offset]);
-            for (long j = 1; j < count; j++)
-            {
-                var step = values[offset + j] - values[offset + j - 1];
-                if (direction == 0 || Math.Sign(step) != direction)
-                {
-                    throw new ArgumentException(
-                        $"ts must be strictly increasing or strictly decreasing in each row; row {r} is not at index {j} ({values[offset + j - 1]} then {values[offset + j]}).",
-                        nameof(ts));
-                }
-            }
-
-            starts[r] = values[offset];
-            ends[r] = values[offset + count - 1];
-        }
-
-        var outputs = Expand(y0, values, perRow, count);
-        return Create(y0, starts, ends, outputs, ts);
+        var grid = TimeGrid.Read(ts, y0, nameof(ts));
+        return Create(y0, grid.Column(0), grid.Column(grid.Count - 1), grid.ToTensor(y0.device), ts);
     }
 
     private static SolveTimes PerRow(Tensor y0, double[] starts, double[] ends, Tensor? outputTimes)

@@ -1,8 +1,7 @@
 using System.Globalization;
-using NeuralOde.Solving;
 using static TorchSharp.torch;
 
-namespace NeuralOde.Modules;
+namespace NeuralOde.Solving;
 
 /// <summary>
 /// A checked time grid on the CPU: <c>[B, T]</c> float64 values, every row strictly monotone (its own direction),
