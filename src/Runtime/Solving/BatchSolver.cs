@@ -541,7 +541,7 @@ internal sealed class BatchSolver : IDisposable
         var gb = gAfter.to_type(ScalarType.Float64);
         var lastSide = zeros(work.Count, dtype: ScalarType.Int64, device: device);
         var span = attempt.Dt.abs();
-        var resolution = attempt.T.abs().maximum(attempt.TEnd.abs()).mul(4 * 2.220446049250313e-16);
+        var resolution = attempt.T.abs().maximum(attempt.TEnd.abs()).mul(StepController.ClockSpacing);
         for (var iteration = 0; iteration < 200; iteration++)
         {
             var open = rowsCrossing.logical_and(b.sub(a).mul(span).gt(resolution));

@@ -18,7 +18,7 @@ namespace NeuralOde.Solving.Control;
 internal sealed class StepController
 {
     // A step smaller than this many units of float64 rounding of |t| no longer moves the clock reliably.
-    private const double ClockSpacing = 4 * 2.220446049250313e-16;
+    internal const double ClockSpacing = 4 * 2.220446049250313e-16;
 
     private readonly StepSizeController settings;
     private readonly double beta1;
