@@ -170,6 +170,33 @@ public sealed class EventTests
     }
 
     [Fact]
+    public void Trajectory_AfterTheEvent_StaysNaN()
+    {
+        // DOPRI5's own dense output: the outputs of the event's step after the event are not written either.
+        using var scope = NewDisposeScope();
+        var block = new NeuralOde.Modules.OdeBlock(new Falling(), DormandPrince54.Scheme, Options(Floor));
+        var times = linspace(0.0, 1.0, 11, dtype: ScalarType.Float64);
+        using var noGrad = no_grad();
+        var trajectory = block.Trajectory(Balls(2.0), times);
+        var impact = Math.Sqrt(2 * 2.0 / Gravity);
+        for (var j = 0; j < 11; j++)
+        {
+            var height = trajectory[0, j, 0].item<double>();
+            Assert.True(j / 10.0 < impact ? Math.Abs(height - (2.0 - (Gravity * j * j / 200.0))) <= 1e-9 : double.IsNaN(height), $"output {j}: {height}");
+        }
+    }
+
+    private sealed class Falling : NeuralOde.Modules.OdeFunc
+    {
+        public Falling()
+            : base(nameof(Falling))
+        {
+        }
+
+        public override Tensor forward(Tensor t, Tensor y) => Fall(t, y);
+    }
+
+    [Fact]
     public void EventFunction_OfTheWrongShape_IsAClearError()
     {
         using var scope = NewDisposeScope();
