@@ -67,12 +67,15 @@ public sealed partial class GradientTests
     }
 
     [Fact]
-    public void Checkpointed_WithEvents_SaysItIsNotSupported()
+    public void CheckpointedAndAdjoint_WithEvents_SayTheyAreNotSupported()
     {
         using var scope = NewDisposeScope();
         var events = new EventFunction((t, y) => y[.., 0]);
-        var (block, y0) = Problem(GradientMode.Checkpointed, SolverOptions.Adaptive(1e-6, 1e-8) with { Event = events });
-        Assert.Throws<NotSupportedException>(() => block.forward(y0.requires_grad_(true)));
+        foreach (var mode in new[] { GradientMode.Checkpointed, GradientMode.Adjoint })
+        {
+            var (block, y0) = Problem(mode, SolverOptions.Adaptive(1e-6, 1e-8) with { Event = events });
+            Assert.Throws<NotSupportedException>(() => block.forward(y0.requires_grad_(true)));
+        }
     }
 
     [Fact]

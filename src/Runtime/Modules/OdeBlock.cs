@@ -184,6 +184,11 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
                     return Take(plan, y0);
                 }
 
+                if (Options.Event is not null)
+                {
+                    throw new NotSupportedException("GradientMode.Adjoint does not differentiate events; use Backprop, whose event times and states are differentiable.");
+                }
+
                 var problem = new AdjointProblem(
                     odefunc, Scheme, Options, Adjoint, plan, ThrowOnFailure,
                     x => Take(plan, x),
