@@ -337,23 +337,19 @@ public sealed partial class ButcherTableauGenerator
                     lines.Add($"var error = {ErrorCombination(errorWeights)};{Skipped("e", errorWeights)}");
                 }
 
+                // The states each slope was evaluated at, as passed to f: y (k1 was given, and a stage whose A row is all
+                // zeros is y too), Y2…, and y1 for FSAL.
                 var scaledStages = Enumerable.Range(1, _stages).Select(static i => $"hk{i}.MoveToOuterDisposeScope()").ToList();
+                var stageStates = Enumerable.Range(1, _stages)
+                    .Select(i => i == 1 || spec.A[i - 1].All(static a => a.IsZero) ? "y" : spec.IsFsal && i == _stages ? "y1" : $"Y{i}.MoveToOuterDisposeScope()")
+                    .ToList();
                 lines.Add(string.Empty);
                 lines.Add($"return new {KnownTypeNames.RungeKuttaStep}(");
                 lines.Add(Indent + "y1.MoveToOuterDisposeScope(),");
                 lines.Add(Indent + (spec.E is null ? "error: null," : "error.MoveToOuterDisposeScope(),"));
                 lines.Add(Indent + (spec.IsFsal ? $"endSlope: k{_stages}.MoveToOuterDisposeScope()," : "endSlope: null,"));
-                if (_stages <= 2)
-                {
-                    lines.Add(Indent + $"scaledStages: [{string.Join(", ", scaledStages)}]);");
-                }
-                else
-                {
-                    lines.Add(Indent + "scaledStages:");
-                    lines.Add(Indent + "[");
-                    lines.AddRange(scaledStages.Select(static s => Indent + Indent + s + ","));
-                    lines.Add(Indent + "]);");
-                }
+                AddList(lines, "scaledStages", scaledStages, ",");
+                AddList(lines, "stageStates", stageStates, ");");
 
                 writer.WriteLine($$"""
                     /// <inheritdoc/>
@@ -365,6 +361,21 @@ public sealed partial class ButcherTableauGenerator
                         {{KnownTypeNames.Tensor}} k1)
                     """);
                 WriteBody(lines);
+            }
+
+            // `name: [a, b]` on one line for up to two entries, else one entry per line.
+            private void AddList(List<string> lines, string name, List<string> entries, string end)
+            {
+                if (_stages <= 2)
+                {
+                    lines.Add(Indent + $"{name}: [{string.Join(", ", entries)}]{end}");
+                    return;
+                }
+
+                lines.Add(Indent + name + ":");
+                lines.Add(Indent + "[");
+                lines.AddRange(entries.Select(static e => Indent + Indent + e + ","));
+                lines.Add(Indent + "]" + end);
             }
 
             private void WriteBody(List<string> body)

@@ -13,12 +13,16 @@ public sealed class RungeKuttaStep : IDisposable
     /// <param name="error">The local error estimate <c>h·Σ eᵢkᵢ</c>, <c>[B, ...]</c>, or null without embedded weights.</param>
     /// <param name="endSlope">The slope <c>f(t + dt, y)</c> when the scheme is FSAL, else null.</param>
     /// <param name="scaledStages">The stage slopes scaled by each row's step, <c>h·kᵢ</c>, each <c>[B, ...]</c>.</param>
-    public RungeKuttaStep(Tensor y, Tensor? error, Tensor? endSlope, IReadOnlyList<Tensor> scaledStages)
+    /// <param name="stageStates">The states the stage slopes were evaluated at, <c>Yᵢ</c> for i = 1…s, each
+    /// <c>[B, ...]</c>: the first is the step's input <c>y</c> itself (not owned by the step), or null when the
+    /// step does not report them (a sub-step assembled from another step's rows).</param>
+    public RungeKuttaStep(Tensor y, Tensor? error, Tensor? endSlope, IReadOnlyList<Tensor> scaledStages, IReadOnlyList<Tensor>? stageStates = null)
     {
         Y = y;
         Error = error;
         EndSlope = endSlope;
         ScaledStages = scaledStages;
+        StageStates = stageStates;
     }
 
     /// <summary>Gets the propagated solution at <c>t + dt</c>, <c>[B, ...]</c>.</summary>
@@ -33,11 +37,24 @@ public sealed class RungeKuttaStep : IDisposable
     /// <summary>Gets the stage slopes scaled by the per-row step, <c>h·kᵢ</c> for i = 1…s, each <c>[B, ...]</c>.</summary>
     public IReadOnlyList<Tensor> ScaledStages { get; }
 
-    /// <summary>Disposes every tensor of the step that is still alive.</summary>
+    /// <summary>
+    /// Gets the states the stage slopes were evaluated at, <c>Yᵢ = y + Σⱼ aᵢⱼ·h·kⱼ</c> for i = 1…s, each
+    /// <c>[B, ...]</c>, as the very tensors the step passed to the right-hand side: <c>kᵢ = f(t + cᵢ·dt, Yᵢ)</c>. The
+    /// first is the step's input <c>y</c> itself (its slope is the given <c>k1</c>); for FSAL schemes the last is
+    /// <see cref="Y"/>. Null when the step does not report them.
+    /// </summary>
+    public IReadOnlyList<Tensor>? StageStates { get; }
+
+    /// <summary>Disposes every tensor of the step that is still alive (not the first stage state: it is the step's input).</summary>
     public void Dispose()
     {
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        foreach (var tensor in ScaledStages.Append(Y).Append(Error).Append(EndSlope))
+        if (StageStates is { Count: > 0 } states)
+        {
+            seen.Add(states[0]);
+        }
+
+        foreach (var tensor in ScaledStages.Concat(StageStates ?? []).Append(Y).Append(Error).Append(EndSlope))
         {
             if (tensor is not null && seen.Add(tensor) && !tensor.IsInvalid)
             {

@@ -73,7 +73,8 @@ namespace NeuralOde.Tableaux
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope()]);
+                    scaledStages: [hk1.MoveToOuterDisposeScope()],
+                    stageStates: [y]);
             }
         }
     }

@@ -160,6 +160,15 @@ namespace NeuralOde.Tableaux
                         hk4.MoveToOuterDisposeScope(),
                         hk5.MoveToOuterDisposeScope(),
                         hk6.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
+                        Y4.MoveToOuterDisposeScope(),
+                        Y5.MoveToOuterDisposeScope(),
+                        Y6.MoveToOuterDisposeScope(),
                     ]);
             }
 

@@ -76,7 +76,8 @@ namespace NeuralOde.Tableaux
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()],
+                    stageStates: [y, Y2.MoveToOuterDisposeScope()]);
             }
         }
     }

@@ -84,7 +84,8 @@ namespace NeuralOde.Tableaux
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()],
+                    stageStates: [y, Y2.MoveToOuterDisposeScope()]);
             }
 
             /// <inheritdoc/>

@@ -88,6 +88,12 @@ namespace NeuralOde.Tableaux
                         hk1.MoveToOuterDisposeScope(),
                         hk2.MoveToOuterDisposeScope(),
                         hk3.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
                     ]);
             }
         }

@@ -89,6 +89,13 @@ namespace NeuralOde.Tableaux
                         hk2.MoveToOuterDisposeScope(),
                         hk3.MoveToOuterDisposeScope(),
                         hk4.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
+                        Y4.MoveToOuterDisposeScope(),
                     ]);
             }
         }

@@ -169,6 +169,16 @@ namespace NeuralOde.Tableaux
                         hk5.MoveToOuterDisposeScope(),
                         hk6.MoveToOuterDisposeScope(),
                         hk7.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
+                        Y4.MoveToOuterDisposeScope(),
+                        Y5.MoveToOuterDisposeScope(),
+                        Y6.MoveToOuterDisposeScope(),
+                        y1,
                     ]);
             }
 

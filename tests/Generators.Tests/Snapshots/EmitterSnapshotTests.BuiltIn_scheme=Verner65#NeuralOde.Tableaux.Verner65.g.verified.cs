@@ -191,6 +191,17 @@ namespace NeuralOde.Tableaux
                         hk6.MoveToOuterDisposeScope(),
                         hk7.MoveToOuterDisposeScope(),
                         hk8.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
+                        Y4.MoveToOuterDisposeScope(),
+                        Y5.MoveToOuterDisposeScope(),
+                        Y6.MoveToOuterDisposeScope(),
+                        Y7.MoveToOuterDisposeScope(),
+                        Y8.MoveToOuterDisposeScope(),
                     ]);
             }
 

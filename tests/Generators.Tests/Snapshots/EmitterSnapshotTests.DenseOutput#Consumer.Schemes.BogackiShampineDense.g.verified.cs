@@ -116,6 +116,13 @@ namespace Consumer.Schemes
                         hk2.MoveToOuterDisposeScope(),
                         hk3.MoveToOuterDisposeScope(),
                         hk4.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
+                        y1,
                     ]);
             }
 

@@ -75,7 +75,8 @@ partial class HeunEuler
                 y1.MoveToOuterDisposeScope(),
                 error.MoveToOuterDisposeScope(),
                 endSlope: null,
-                scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+                scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()],
+                stageStates: [y, Y2.MoveToOuterDisposeScope()]);
         }
     }
 }

@@ -79,7 +79,8 @@ namespace Consumer.Schemes
                         y1.MoveToOuterDisposeScope(),
                         error.MoveToOuterDisposeScope(),
                         endSlope: null,
-                        scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()]);
+                        scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()],
+                        stageStates: [y, Y2.MoveToOuterDisposeScope()]);
                 }
             }
         }

@@ -85,6 +85,12 @@ namespace Consumer.Schemes
                         hk1.MoveToOuterDisposeScope(),
                         hk2.MoveToOuterDisposeScope(),
                         hk3.MoveToOuterDisposeScope(),
+                    ],
+                    stageStates:
+                    [
+                        y,
+                        Y2.MoveToOuterDisposeScope(),
+                        Y3.MoveToOuterDisposeScope(),
                     ]);
             }
         }
