@@ -126,7 +126,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         // A segment shared by all rows is solved over its span, rows with their own segments over theirs.
         Func<Tensor, Tensor, Tensor, Tensor> dynamics = (t, y, _) => problem.Dynamics.call(t, y);
-        var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters);
+        using var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters);
         var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
         var watcher = fullNorm ? (IStepObserver)observer : observer.SeminormOnly();
         using var solution = knots.ColumnShared(knot) && knots.ColumnShared(knot - 1)
@@ -138,21 +138,16 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         return adjoint.MoveToOuterDisposeScope();
     }
 
-    // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. While a step's stages are evaluated, the
-    // same vector–Jacobian product also yields that stage's parameter term Σ_r h_r·a_rᵀ ∂f_r/∂θ (the cotangent is
-    // scaled by each row's step, so that rows with different steps are weighted right in the sum over rows).
-    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters)
+    // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. Every evaluation keeps its graph, filed under
+    // the very state tensor it was evaluated at, so that a stage's parameter term aᵀ ∂f/∂θ costs a backward pass
+    // but no second evaluation of f: once a step's acceptance is known, the observer asks for the terms at the step's
+    // own stage states (RungeKuttaStep.StageStates), each row with its own weight.
+    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters) : IDisposable
     {
-        // f(t [B'], y [B', ...], rows [B']) → dy/dt (rows: each evaluated row's index in the batch).
-        public Func<Tensor, Tensor, Tensor, Tensor> Dynamics { get; } = dynamics;
+        // The evaluations retained since the last Forget, by the tensor they were evaluated at (reference identity).
+        private readonly Dictionary<Tensor, Evaluation> evaluations = new(ReferenceEqualityComparer.Instance);
 
         public long Size { get; } = size;
-
-        // Set by the observer between BeginStep and Accepted: each row's step (0 for rows that are not running).
-        public Tensor? StageWeights { get; set; }
-
-        // The parameter terms of the stages evaluated since BeginStep, in stage order (stages 2…s).
-        public List<Tensor[]> StageTerms { get; } = [];
 
         public long Calls { get; private set; }
 
@@ -178,118 +173,199 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             using (enable_grad())
             {
                 var y = StateOf(z).detach().requires_grad_(true);
-                var fy = Dynamics(t, y, batchRows);
+                var fy = dynamics(t, y, batchRows);
                 slope = fy.detach();
                 if (!fy.requires_grad)
                 {
                     vjp = zeros_like(y);
-                    if (StageWeights is not null)
-                    {
-                        StageTerms.Add([.. parameters.Select(static p => zeros_like(p).DetachFromDisposeScope())]);
-                    }
-                }
-                else if (StageWeights is { } h)
-                {
-                    // One product for the state and the parameters, with the cotangent h·a; the state's part is
-                    // divided by h again (rows with h = 0 are not running and get 0).
-                    var column = StepKernels.PerRow(h, adjoint);
-                    var grads = autograd.grad([fy], [y, .. parameters], [adjoint.mul(column)], allow_unused: true);
-                    var scaled = grads[0] ?? zeros_like(y);
-                    var safe = column.masked_fill(column.eq(0), 1.0);
-                    vjp = scaled.div(safe).masked_fill_(column.eq(0), 0.0);
-                    StageTerms.Add([.. parameters.Select((p, i) => (grads[i + 1] ?? zeros_like(p)).detach().DetachFromDisposeScope())]);
                 }
                 else
                 {
-                    vjp = autograd.grad([fy], [y], [adjoint], allow_unused: true)[0] ?? zeros_like(y);
+                    // Without parameters there is no parameter term to come back for.
+                    var keep = parameters.Length > 0;
+                    vjp = autograd.grad([fy], [y], [adjoint], retain_graph: keep, allow_unused: true)[0] ?? zeros_like(y);
+                    if (keep)
+                    {
+                        Remember(z, fy.alias(), adjoint);
+                    }
                 }
             }
 
             return cat([slope.reshape(rows, Size), vjp.neg().reshape(rows, Size)], 1).MoveToOuterDisposeScope();
         }
 
-        // Σ over the selected rows of w_i·h·(−aᵢᵀ ∂f/∂θ(tᵢ, yᵢ)) for the stages with a nonzero weight, with every stage
-        // input rebuilt from the step's scaled stages and evaluated in one batched call.
-        public Tensor[] Quadrature(StepContext context, ButcherTableau tableau, Tensor rowsMask, Func<int, double> weight)
+        // Σ over the given stages i and the rows r of wᵢ·ρᵣ·aᵢᵣᵀ ∂f/∂θ(tᵢ, Yᵢᵣ) at the step's own stage states Yᵢ, with
+        // ρ = dt on the rows of `rows` and 0 elsewhere. Each term comes from the retained evaluation at Yᵢ, or from a new
+        // one where there is none (the first stage after the work set was compacted or some rows were rejected: its
+        // state is then a tensor the slope was not evaluated at). A row that does not count can still spoil the sum
+        // (0 times a non-finite activation is NaN), so a non-finite sum is computed again from the counted rows alone.
+        public Tensor[] ParameterTerm(StepContext context, Tensor rows, IReadOnlyList<(int Stage, double Weight)> stages, Func<int, Tensor> stageTime)
         {
-            var rows = rowsMask.nonzero().squeeze(1);
-            var batchRows = context.Index.index_select(0, rows);
-            var z = context.Y.index_select(0, rows);
-            var t = context.T.index_select(0, rows);
-            var dt = context.Dt.index_select(0, rows);
-            var stages = context.Step.ScaledStages.Select(hk => hk.index_select(0, rows)).ToArray();
-
-            var inputs = new List<Tensor>();
-            var times = new List<Tensor>();
-            var cotangentWeights = new List<Tensor>();
-            for (var i = 0; i < tableau.Stages; i++)
+            using var scope = NewDisposeScope();
+            var states = context.Step.StageStates
+                ?? throw new InvalidOperationException("The scheme's step does not report its stage states (RungeKuttaStep.StageStates), which the adjoint's parameter gradient is computed from.");
+            var rho = context.Dt.mul(rows.to_type(context.Dt.dtype));
+            var outputs = new List<Tensor>();
+            var cotangents = new List<Tensor>();
+            foreach (var (stage, weight) in stages)
             {
-                var w = weight(i);
-                if (w == 0)
-                {
-                    continue;
-                }
-
-                var zi = z;
-                for (var j = 0; j < i; j++)
-                {
-                    var a = tableau.A[i][j].Value;
-                    if (a != 0)
-                    {
-                        zi = zi.add(stages[j], a);
-                    }
-                }
-
-                inputs.Add(zi);
-                times.Add(t.add(dt, tableau.C[i].Value));
-                cotangentWeights.Add(dt.mul(-w));
+                var state = states[stage];
+                var (slope, adjoint) = evaluations.TryGetValue(state, out var retained)
+                    ? (retained.Slope, retained.Adjoint)
+                    : EvaluateForParameters(stageTime(stage), state, context.Index);
+                outputs.Add(slope);
+                cotangents.Add(adjoint.mul(StepKernels.PerRow(rho, adjoint)).mul_(weight));
             }
 
-            if (inputs.Count == 0 || rows.shape[0] == 0)
+            var terms = Gradients(outputs, cotangents);
+            if (!AllFinite(terms))
+            {
+                terms = ParameterTermOfRows(context, rows, rho, stages, stageTime);
+            }
+
+            return [.. terms.Select(static t => t.MoveToOuterDisposeScope())];
+        }
+
+        // Drops the retained evaluations, except the one at `keep` (the step's end state: with FSAL, its slope is the
+        // next step's first stage).
+        public void Forget(Tensor keep)
+        {
+            foreach (var (state, evaluation) in evaluations.ToList())
+            {
+                if (!ReferenceEquals(state, keep))
+                {
+                    evaluation.Dispose();
+                    evaluations.Remove(state);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var evaluation in evaluations.Values)
+            {
+                evaluation.Dispose();
+            }
+
+            evaluations.Clear();
+        }
+
+        private void Remember(Tensor state, Tensor slope, Tensor adjoint)
+        {
+            if (evaluations.Remove(state, out var earlier))
+            {
+                earlier.Dispose();
+            }
+
+            evaluations[state] = new Evaluation(slope.DetachFromDisposeScope(), adjoint.DetachFromDisposeScope());
+        }
+
+        // f at (t, Y) with the parameters' graph only, for a stage state without a retained evaluation.
+        private (Tensor Slope, Tensor Adjoint) EvaluateForParameters(Tensor t, Tensor z, Tensor batchRows)
+        {
+            Calls++;
+            RowEvaluations += z.shape[0];
+            using (enable_grad())
+            {
+                return (dynamics(t, StateOf(z).detach(), batchRows), AdjointOf(z));
+            }
+        }
+
+        // The parameter term of the counted rows alone, all stages in one batched evaluation at the step's stage states.
+        private Tensor[] ParameterTermOfRows(StepContext context, Tensor rows, Tensor rho, IReadOnlyList<(int Stage, double Weight)> stages, Func<int, Tensor> stageTime)
+        {
+            var selected = rows.nonzero().squeeze(1);
+            if (selected.shape[0] == 0 || stages.Count == 0)
             {
                 return [.. parameters.Select(static p => zeros_like(p))];
             }
 
-            var all = cat(inputs, 0);
-            var state = StateOf(all).detach();
-            var adjoint = AdjointOf(all);
-            var cotangent = adjoint.mul(StepKernels.PerRow(cat(cotangentWeights, 0), adjoint));
-            Calls++;
-            RowEvaluations += state.shape[0];
-            using (enable_grad())
-            {
-                var fy = Dynamics(cat(times, 0), state, cat(Enumerable.Repeat(batchRows, inputs.Count).ToArray(), 0));
-                if (!fy.requires_grad)
-                {
-                    return [.. parameters.Select(static p => zeros_like(p))];
-                }
+            var states = context.Step.StageStates!;
+            var batchRows = context.Index.index_select(0, selected);
+            var rhoRows = rho.index_select(0, selected);
+            var z = cat([.. stages.Select(s => states[s.Stage].index_select(0, selected))], 0);
+            var t = cat([.. stages.Select(s => stageTime(s.Stage).index_select(0, selected))], 0);
+            var weights = cat([.. stages.Select(s => rhoRows.mul(s.Weight))], 0);
+            var (slope, adjoint) = EvaluateForParameters(t, z, cat(Enumerable.Repeat(batchRows, stages.Count).ToArray(), 0));
+            return Gradients([slope], [adjoint.mul(StepKernels.PerRow(weights, adjoint))]);
+        }
 
-                var grads = autograd.grad([fy], parameters, [cotangent], allow_unused: true);
-                return [.. grads.Select((g, p) => g ?? zeros_like(parameters[p]))];
+        // One backward pass over the given outputs' graphs (kept: a term may be asked for twice, and the FSAL stage
+        // again in the next step); zeros for parameters that nothing depends on.
+        private Tensor[] Gradients(List<Tensor> outputs, List<Tensor> cotangents)
+        {
+            var used = Enumerable.Range(0, outputs.Count).Where(i => outputs[i].requires_grad).ToList();
+            if (used.Count == 0)
+            {
+                return [.. parameters.Select(static p => zeros_like(p))];
+            }
+
+            var grads = autograd.grad([.. used.Select(i => outputs[i])], parameters, [.. used.Select(i => cotangents[i])], retain_graph: true, allow_unused: true);
+            return [.. grads.Select((g, p) => g?.detach() ?? zeros_like(parameters[p]))];
+        }
+
+        // One host sync: a non-finite entry anywhere makes the sum non-finite.
+        private static bool AllFinite(Tensor[] terms)
+        {
+            if (terms.Length == 0)
+            {
+                return true;
+            }
+
+            var total = terms[0].sum();
+            for (var p = 1; p < terms.Length; p++)
+            {
+                total = total.add(terms[p].sum());
+            }
+
+            return total.isfinite().item<bool>();
+        }
+
+        // A retained evaluation: the slope with its graph and the adjoint it was evaluated with (the cotangent's base).
+        private readonly record struct Evaluation(Tensor Slope, Tensor Adjoint) : IDisposable
+        {
+            public void Dispose()
+            {
+                Slope.Dispose();
+                Adjoint.Dispose();
             }
         }
     }
 
     // Integrates dg/dt = −aᵀ ∂f/∂θ over each accepted step with the step's own stages (a quadrature of the same order
-    // as the scheme), summed over rows. The stages 2…s come with the augmented dynamics' evaluations; stage 1 (whose
-    // slope was evaluated before the step's size was known) and the rows whose step was rejected are evaluated
-    // separately. With a full norm it also reports the parameter terms' error estimate to the controller.
-    private sealed class ParameterGradientObserver(AdjointProblem problem, AugmentedDynamics augmented, Tensor[] parameters, Tensor[] gradients) : IStepObserver
+    // as the scheme), summed over rows: once the step's acceptance is known, the parameter terms of the stages with a
+    // nonzero weight are taken at the stage states the step reports, each accepted row weighted by its step. With a
+    // full norm it also reports the parameter terms' error estimate to the controller.
+    private sealed class ParameterGradientObserver : IStepObserver
     {
-        private readonly ButcherTableau tableau = problem.Scheme.Tableau;
+        private readonly AugmentedDynamics augmented;
+        private readonly Tensor[] parameters;
+        private readonly Tensor[] gradients;
+        private readonly ButcherTableau tableau;
+        private readonly double rtol;
+        private readonly double atol;
+
+        // The weights −bᵢ of the increment and −(bᵢ − b̂ᵢ) of its error estimate, nonzero ones only (dg/dt = −aᵀ∂f/∂θ).
+        private readonly (int Stage, double Weight)[] incrementWeights;
+        private readonly (int Stage, double Weight)[] errorWeights;
         private Tensor[]? pending;
+
+        public ParameterGradientObserver(AdjointProblem problem, AugmentedDynamics augmented, Tensor[] parameters, Tensor[] gradients)
+        {
+            this.augmented = augmented;
+            this.parameters = parameters;
+            this.gradients = gradients;
+            tableau = problem.Scheme.Tableau;
+            rtol = problem.Adjoint.RelativeTolerance ?? problem.Options.RelativeTolerance;
+            atol = problem.Adjoint.AbsoluteTolerance ?? problem.Options.AbsoluteTolerance;
+            incrementWeights = Weights(i => tableau.B[i].Value);
+            errorWeights = tableau.BHat is { } bHat ? Weights(i => tableau.B[i].Value - bHat[i].Value) : [];
+        }
 
         public IStepObserver SeminormOnly() => new Seminorm(this);
 
         public void BeginStep(Tensor rows, Tensor dt, Tensor active)
         {
-            if (parameters.Length == 0)
-            {
-                return;
-            }
-
-            ClearStageTerms();
-            augmented.StageWeights = dt.mul(active.to_type(dt.dtype)).DetachFromDisposeScope();
         }
 
         public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context)
@@ -299,11 +375,8 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 return null;
             }
 
-            var bHat = tableau.BHat!;
-            var increment = Combine(context, context.Active, i => tableau.B[i].Value);
-            var error = Combine(context, context.Active, i => tableau.B[i].Value - bHat[i].Value);
-            var rtol = problem.Adjoint.RelativeTolerance ?? problem.Options.RelativeTolerance;
-            var atol = problem.Adjoint.AbsoluteTolerance ?? problem.Options.AbsoluteTolerance;
+            var increment = augmented.ParameterTerm(context, context.Active, incrementWeights, stage => StageTime(context, stage));
+            var error = augmented.ParameterTerm(context, context.Active, errorWeights, stage => StageTime(context, stage));
             Tensor? squares = null;
             long count = 0;
             for (var p = 0; p < parameters.Length; p++)
@@ -314,105 +387,55 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 count += parameters[p].numel();
             }
 
-            pending = [.. increment.Select(static t => t.detach().DetachFromDisposeScope())];
+            pending = [.. increment.Select(static t => t.DetachFromDisposeScope())];
             return (squares!, count);
         }
 
         public void Accepted(StepContext context, Tensor accept)
         {
-            EndStep();
-            if (pending is null)
+            if (pending is not null)
             {
-                return;
-            }
-
-            // One step size for the batch: the step is accepted or rejected as a whole.
-            if (accept.any().item<bool>())
-            {
-                for (var p = 0; p < parameters.Length; p++)
+                // One step size for the batch: the step is accepted or rejected as a whole.
+                if (accept.any().item<bool>())
                 {
-                    gradients[p].add_(pending[p]);
+                    for (var p = 0; p < parameters.Length; p++)
+                    {
+                        gradients[p].add_(pending[p]);
+                    }
                 }
+
+                foreach (var tensor in pending)
+                {
+                    tensor.Dispose();
+                }
+
+                pending = null;
             }
 
-            foreach (var tensor in pending)
-            {
-                tensor.Dispose();
-            }
-
-            pending = null;
+            augmented.Forget(context.Step.Y);
         }
 
         public void AcceptRows(StepContext context, Tensor accept)
         {
-            if (parameters.Length == 0)
+            if (parameters.Length > 0 && accept.any().item<bool>())
             {
-                return;
-            }
-
-            if (accept.any().item<bool>())
-            {
-                // The stage terms cover every running row; take the rejected rows' share out again.
-                var increment = Combine(context, accept, i => tableau.B[i].Value);
-                var rejected = context.Active.logical_and(accept.logical_not());
-                var correction = rejected.any().item<bool>()
-                    ? augmented.Quadrature(context, tableau, rejected, i => i == 0 ? 0 : tableau.B[i].Value)
-                    : null;
+                var increment = augmented.ParameterTerm(context, accept, incrementWeights, stage => StageTime(context, stage));
                 for (var p = 0; p < parameters.Length; p++)
                 {
                     gradients[p].add_(increment[p]);
-                    if (correction is not null)
-                    {
-                        gradients[p].sub_(correction[p]);
-                    }
                 }
             }
 
-            EndStep();
+            augmented.Forget(context.Step.Y);
         }
 
-        // Σᵢ wᵢ·(stage i's parameter term): stages 2…s from the recorded products (negated: dg/dt = −aᵀ∂f/∂θ), stage 1
-        // evaluated for the given rows.
-        private Tensor[] Combine(StepContext context, Tensor firstStageRows, Func<int, double> weight)
-        {
-            var total = augmented.Quadrature(context, tableau, firstStageRows, i => i == 0 ? weight(0) : 0);
-            for (var i = 1; i < tableau.Stages && i - 1 < augmented.StageTerms.Count; i++)
-            {
-                var w = weight(i);
-                if (w == 0)
-                {
-                    continue;
-                }
+        // The nonzero weights −w(i), by stage.
+        private (int Stage, double Weight)[] Weights(Func<int, double> weight) =>
+            [.. Enumerable.Range(0, tableau.Stages).Where(i => weight(i) != 0).Select(i => (i, -weight(i)))];
 
-                var terms = augmented.StageTerms[i - 1];
-                for (var p = 0; p < parameters.Length; p++)
-                {
-                    total[p] = total[p].add(terms[p], -w);
-                }
-            }
-
-            return total;
-        }
-
-        private void EndStep()
-        {
-            augmented.StageWeights?.Dispose();
-            augmented.StageWeights = null;
-            ClearStageTerms();
-        }
-
-        private void ClearStageTerms()
-        {
-            foreach (var terms in augmented.StageTerms)
-            {
-                foreach (var tensor in terms)
-                {
-                    tensor.Dispose();
-                }
-            }
-
-            augmented.StageTerms.Clear();
-        }
+        // Stage i's time as the generated step computes it, t + cᵢ·dt (only needed for a stage evaluated again).
+        private Tensor StageTime(StepContext context, int stage) =>
+            stage == 0 ? context.T : context.T.add(context.Dt, tableau.C[stage].Value);
 
         private sealed class Seminorm(ParameterGradientObserver owner) : IStepObserver
         {
