@@ -79,6 +79,10 @@ internal sealed record GradientResult
     /// <summary>Gets the median backward time in milliseconds.</summary>
     public double BackwardMs { get; init; }
 
+    /// <summary>Gets the median backward time in milliseconds of the calling thread's CPU (steadier than wall time on a
+    /// shared machine: with one libtorch thread the whole backward pass runs on the calling thread).</summary>
+    public double BackwardCpuMs { get; init; }
+
     /// <summary>Gets the forward solve's batched dynamics calls.</summary>
     public long ForwardNfe { get; init; }
 
@@ -127,7 +131,7 @@ internal static class GradientBench
         // The first pass measures the work, the peak memory and the gradient; the timed passes repeat it.
         GC.Collect();
         var before = ResidentMemory.Reset();
-        var (_, _, gradients) = Pass(block, dynamics, y0);
+        var (_, _, _, gradients) = Pass(block, dynamics, y0);
         var peak = ResidentMemory.PeakMb() - before;
         var forwardNfe = block.LastForward.Calls;
         var backwardNfe = block.LastBackward.Calls;
@@ -140,12 +144,14 @@ internal static class GradientBench
 
         var forwardTimes = new List<double>();
         var backwardTimes = new List<double>();
+        var backwardCpuTimes = new List<double>();
         for (var i = 0; i < repeats; i++)
         {
             GC.Collect();
-            var (forward, backward, _) = Pass(block, dynamics, y0);
+            var (forward, backward, backwardCpu, _) = Pass(block, dynamics, y0);
             forwardTimes.Add(forward);
             backwardTimes.Add(backward);
+            backwardCpuTimes.Add(backwardCpu);
         }
 
         return new GradientResult
@@ -156,6 +162,7 @@ internal static class GradientBench
             DType = dtype.ToString().ToLowerInvariant(),
             ForwardMs = Median(forwardTimes),
             BackwardMs = Median(backwardTimes),
+            BackwardCpuMs = Median(backwardCpuTimes),
             ForwardNfe = forwardNfe,
             BackwardNfe = backwardNfe,
             GradientError = error,
@@ -177,6 +184,7 @@ internal static class GradientBench
             .AddColumn("DType")
             .AddColumn(new TableColumn("Forward ms").RightAligned())
             .AddColumn(new TableColumn("Backward ms").RightAligned())
+            .AddColumn(new TableColumn("Backward CPU ms").RightAligned())
             .AddColumn(new TableColumn("Forward NFE").RightAligned())
             .AddColumn(new TableColumn("Backward NFE").RightAligned())
             .AddColumn(new TableColumn("t1").RightAligned())
@@ -192,6 +200,7 @@ internal static class GradientBench
                 r.DType,
                 Format(r.ForwardMs, "0.0"),
                 Format(r.BackwardMs, "0.0"),
+                Format(r.BackwardCpuMs, "0.0"),
                 r.ForwardNfe.ToString(CultureInfo.InvariantCulture),
                 r.BackwardNfe.ToString(CultureInfo.InvariantCulture),
                 r.T1.ToString("0.###", CultureInfo.InvariantCulture),
@@ -203,7 +212,7 @@ internal static class GradientBench
         console.Write(table);
     }
 
-    private static (double ForwardMs, double BackwardMs, Tensor Gradient) Pass(OdeBlock block, BenchMlp dynamics, Tensor y0)
+    private static (double ForwardMs, double BackwardMs, double BackwardCpuMs, Tensor Gradient) Pass(OdeBlock block, BenchMlp dynamics, Tensor y0)
     {
         block.zero_grad();
         var clock = Stopwatch.StartNew();
@@ -211,10 +220,12 @@ internal static class GradientBench
         var loss = y.square().mean().mul(0.5);
         var forward = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
+        var cpu = ThreadClock.NowMs();
         loss.backward();
+        var backwardCpu = ThreadClock.NowMs() - cpu;
         var backward = clock.Elapsed.TotalMilliseconds;
         var gradient = cat(dynamics.Ordered.Select(static p => p.grad!.to(ScalarType.Float64).flatten()).ToList());
-        return (forward, backward, gradient);
+        return (forward, backward, backwardCpu, gradient);
     }
 
     private static double Median(List<double> values)
