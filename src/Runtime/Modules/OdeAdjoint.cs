@@ -191,7 +191,10 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 }
             }
 
-            return cat([slope.reshape(rows, Size), vjp.neg().reshape(rows, Size)], 1).MoveToOuterDisposeScope();
+            // [f, −aᵀ∂f/∂y], negated in place: one state-sized temporary fewer per evaluation.
+            var augmentedSlope = cat([slope.reshape(rows, Size), vjp.reshape(rows, Size)], 1);
+            augmentedSlope.narrow(1, Size, Size).neg_();
+            return augmentedSlope.MoveToOuterDisposeScope();
         }
 
         // Σ over the given stages i and the rows r of wᵢ·ρᵣ·aᵢᵣᵀ ∂f/∂θ(tᵢ, Yᵢᵣ) at the step's own stage states Yᵢ, with
@@ -214,7 +217,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                     ? (retained.Slope, retained.Adjoint)
                     : EvaluateForParameters(stageTime(stage), state, context.Index);
                 outputs.Add(slope);
-                cotangents.Add(adjoint.mul(StepKernels.PerRow(rho, adjoint)).mul_(weight));
+                cotangents.Add(adjoint.mul(StepKernels.PerRow(rho.mul(weight), adjoint)));
             }
 
             var terms = Gradients(outputs, cotangents);
