@@ -303,6 +303,11 @@ internal sealed class BatchSolver : IDisposable
         observer?.BeginStep(work.Index, attempt.DtState, attempt.Active);
         attempt.Step = scheme.Step(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
         attempt.StageCalls = callsThisIteration;
+        if (observer is null)
+        {
+            // Only an observer reads the stage states; they need not live to the end of the iteration.
+            attempt.Step.ReleaseStageStates();
+        }
     }
 
     // Finiteness, the error norm and which rows accept.
@@ -340,6 +345,7 @@ internal sealed class BatchSolver : IDisposable
         }
 
         observer?.Accepted(Context(attempt), attempt.Accept);
+        attempt.Step.ReleaseStageStates();
     }
 
     // The next state, time and slope of every row, and the statuses the step itself decides.

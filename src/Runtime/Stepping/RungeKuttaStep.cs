@@ -45,6 +45,25 @@ public sealed class RungeKuttaStep : IDisposable
     /// </summary>
     public IReadOnlyList<Tensor>? StageStates { get; }
 
+    /// <summary>Disposes the stage states the step owns and no other member holds (its input and <see cref="Y"/> stay), once
+    /// nothing needs them any more: a solver's iteration outlives them, and each is as large as the state.</summary>
+    internal void ReleaseStageStates()
+    {
+        if (StageStates is not { } states)
+        {
+            return;
+        }
+
+        for (var i = 1; i < states.Count; i++)
+        {
+            var state = states[i];
+            if (!ReferenceEquals(state, states[0]) && !ReferenceEquals(state, Y) && !state.IsInvalid)
+            {
+                state.Dispose();
+            }
+        }
+    }
+
     /// <summary>Disposes every tensor of the step that is still alive (not the first stage state: it is the step's input).</summary>
     public void Dispose()
     {
