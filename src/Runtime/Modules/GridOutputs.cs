@@ -36,11 +36,6 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
     }
 
     /// <inheritdoc />
-    public void BeginStep(Tensor rows, Tensor dt, Tensor active)
-    {
-    }
-
-    /// <inheritdoc />
     public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context) => null;
 
     /// <inheritdoc />

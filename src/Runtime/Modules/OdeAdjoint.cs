@@ -367,10 +367,6 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         public IStepObserver SeminormOnly() => new Seminorm(this);
 
-        public void BeginStep(Tensor rows, Tensor dt, Tensor active)
-        {
-        }
-
         public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context)
         {
             if (parameters.Length == 0)
@@ -442,8 +438,6 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         private sealed class Seminorm(ParameterGradientObserver owner) : IStepObserver
         {
-            public void BeginStep(Tensor rows, Tensor dt, Tensor active) => owner.BeginStep(rows, dt, active);
-
             public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context) => null;
 
             public void Accepted(StepContext context, Tensor accept) => owner.AcceptRows(context, accept);

@@ -224,10 +224,6 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
 
         public Tensor Checkpoint(int start) => checkpoints[start];
 
-        public void BeginStep(Tensor rows, Tensor dt, Tensor active)
-        {
-        }
-
         public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context) => null;
 
         public void Accepted(StepContext context, Tensor accept)

@@ -300,7 +300,6 @@ internal sealed class BatchSolver : IDisposable
     private void TakeStep(StepAttempt attempt)
     {
         callsThisIteration = 0;
-        observer?.BeginStep(work.Index, attempt.DtState, attempt.Active);
         attempt.Step = scheme.Step(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
         attempt.StageCalls = callsThisIteration;
         if (observer is null)

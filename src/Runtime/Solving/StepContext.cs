@@ -8,7 +8,7 @@ namespace NeuralOde.Solving;
 /// <param name="T">Each stepped row's time at the step's start, <c>[Ba]</c>, in the state's dtype (as the dynamics see it).</param>
 /// <param name="Dt">Each stepped row's step, <c>[Ba]</c>, in the state's dtype (as the step used it).</param>
 /// <param name="Y">The state at the step's start, <c>[Ba, ...]</c>.</param>
-/// <param name="Step">The step's results, including the scaled stages.</param>
+/// <param name="Step">The step's results: the new state, the error, the stage states the slopes were evaluated at and the scaled slopes.</param>
 /// <param name="Active">Which stepped rows are running, <c>[Ba]</c> (all of them when compacted).</param>
 /// <param name="ClockStart">Each stepped row's float64 clock at the step's start, <c>[Ba]</c>.</param>
 /// <param name="ClockEnd">Each stepped row's float64 clock at the step's end, <c>[Ba]</c> (exactly t1 for a last step).</param>
