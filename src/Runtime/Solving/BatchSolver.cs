@@ -43,6 +43,7 @@ internal sealed class BatchSolver : IDisposable
     private readonly IStepObserver? observer;
     private readonly bool slopeCheckedByError;
     private readonly StepController controller;
+    private readonly EventLocator? eventLocator;
 
     private Tensor? ys;            // [B, T, ...], in batch order
     private RowResults? results;   // the batch's results, rows recorded as they leave the work set (null in a stream)
@@ -141,6 +142,10 @@ internal sealed class BatchSolver : IDisposable
         decisions = new RowDecision[capacity];
         positions = new int[capacity];
         tolerances = new Tolerances(options.RelativeTolerance, options.AbsoluteTolerance, work.Rtol, work.Atol, options.AbsoluteTolerance == 0);
+        if (options.Event is { } events)
+        {
+            eventLocator = new EventLocator(events, (t, y) => Evaluate(t, y), dtype);
+        }
     }
 
     /// <summary>The solver of a stream of batches: at most <paramref name="maxRowsInFlight"/> rows in its work set.</summary>
@@ -873,7 +878,7 @@ internal sealed class BatchSolver : IDisposable
         using (no_grad())
         {
             var badValues = accept.logical_and(after.isfinite().all(1).logical_not());
-            crossing = Crossing(before, after, events.Direction).logical_and_(accept.logical_and(badValues.logical_not()).unsqueeze(1));
+            crossing = EventLocator.Crossing(before, after, events.Direction).logical_and_(accept.logical_and(badValues.logical_not()).unsqueeze(1));
             fired = crossing.any(1);
             attempt.EventValues = where(accept.unsqueeze(1), after, before);
 
@@ -888,7 +893,7 @@ internal sealed class BatchSolver : IDisposable
                     work.Status[i] = SolverStatus.NonFinite;
                 }
 
-                    firedHost[i] = (flags[i] & 2) != 0;
+                firedHost[i] = (flags[i] & 2) != 0;
                 anyFired |= firedHost[i];
             }
 
@@ -915,7 +920,7 @@ internal sealed class BatchSolver : IDisposable
                     continue;
                 }
 
-                var theta = Bracket(clockStart, clockStep, clockEnd, events, column, rowsCrossing, before.select(1, column), after.select(1, column), interpolate);
+                var theta = eventLocator!.Bracket(clockStart, clockStep, clockEnd, work.Index, column, rowsCrossing, before.select(1, column), after.select(1, column), interpolate);
                 var earlier = rowsCrossing.logical_and(theta.lt(thetaStar).logical_or_(which.lt(0)));
                 thetaStar = where(earlier, theta, thetaStar);
                 which = where(earlier, full_like(which, column), which);
@@ -946,111 +951,11 @@ internal sealed class BatchSolver : IDisposable
 
         if (yEvent.requires_grad && is_grad_enabled())
         {
-            (yEvent, tEvent) = DifferentiableEvent(events, yEvent, tEvent, which.clamp_min(0));
+            (yEvent, tEvent) = eventLocator!.WithGradient(yEvent, tEvent, work.Index, which.clamp_min(0));
         }
 
         work.EventTime = where(fired, tEvent, work.EventTime!);
         attempt.YNew = where(firedRows, yEvent, attempt.YNew);
-    }
-
-    // The event's dependence on y0 and the parameters when backpropagating, by the implicit function theorem at
-    // the root: g(t*, y(t*)) = 0 gives dt*/dθ = −(∂g/∂θ + ∂g/∂y·∂y/∂θ) / ġ with ġ = ∂g/∂t + ∂g/∂y·f(t*, y*). The
-    // returned time and state have the root's values exactly and carry that gradient (the state moves with t* along
-    // f).
-    private (Tensor State, Tensor Time) DifferentiableEvent(EventFunction events, Tensor yEvent, Tensor tEvent, Tensor column)
-    {
-        var tState = InStateDtype(tEvent);
-        Tensor slope, rate;
-        using (no_grad())
-        {
-            slope = Evaluate(tState, yEvent.detach()).detach();
-        }
-
-        using (enable_grad())
-        {
-            var tProbe = tState.detach().requires_grad_(true);
-            var yProbe = yEvent.detach().requires_grad_(true);
-            var gProbe = events.EvaluateWithGraph(tProbe, yProbe, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
-            var partials = autograd.grad([gProbe], [tProbe, yProbe], [ones_like(gProbe)], allow_unused: true);
-            using (no_grad())
-            {
-                // An input g does not use has no gradient (TorchSharp returns null or an empty handle).
-                var dgdt = partials[0] is { IsInvalid: false } gt ? gt : zeros_like(tProbe);
-                var dgdy = partials[1] is { IsInvalid: false } gy ? gy : zeros_like(yProbe);
-                rate = dgdt.add(dgdy.mul(slope).reshape(slope.shape[0], -1).sum(1));
-
-                // Rows without an event (or a tangential crossing, whose time has no derivative) get no shift.
-                rate = rate.masked_fill_(rate.eq(0), double.PositiveInfinity);
-            }
-        }
-
-        var g = events.EvaluateWithGraph(tState, yEvent, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
-
-        // (g − g.detach()) is exactly 0 with g's gradient: the time keeps the root's value.
-        var shift = g.sub(g.detach()).div(rate).neg();
-        var time = tEvent.add(shift.to_type(ScalarType.Float64));
-        var state = yEvent.add(slope.mul(PerRow(shift)));
-        return (state, time);
-    }
-
-    // Where each crossing row's event `column` changes sign inside the step: the Illinois variant of regula falsi on
-    // θ ∈ [0, 1], keeping a bracket [a, b] with g(a) on the old side and g(b) on the new one, until b − a is below
-    // the clock's resolution. Returns b per row, [W] float64 (1 for the other rows).
-    private Tensor Bracket(Tensor clockStart, Tensor clockStep, Tensor clockEnd, EventFunction events, int column, Tensor rowsCrossing, Tensor gBefore, Tensor gAfter, Func<Tensor, Tensor> interpolate)
-    {
-        var a = zeros(work.Count, dtype: ScalarType.Float64, device: device);
-        var b = ones(work.Count, dtype: ScalarType.Float64, device: device);
-        var ga = gBefore.to_type(ScalarType.Float64);
-        var gb = gAfter.to_type(ScalarType.Float64);
-        var lastSide = zeros(work.Count, dtype: ScalarType.Int64, device: device);
-        var span = clockStep.abs();
-        var resolution = clockStart.abs().maximum(clockEnd.abs()).mul(StepController.ClockSpacing);
-        for (var iteration = 0; iteration < 200; iteration++)
-        {
-            var open = rowsCrossing.logical_and(b.sub(a).mul(span).gt(resolution));
-            if (!open.any().item<bool>())
-            {
-                break;
-            }
-
-            var falsi = a.mul(gb).sub(b.mul(ga)).div(gb.sub(ga));
-            var mid = a.add(b).mul(0.5);
-            var theta = where(falsi.isfinite().logical_and(falsi.gt(a)).logical_and(falsi.lt(b)), falsi, mid);
-            theta = where(open, theta, b);
-            var state = interpolate(InStateDtype(theta));
-            var time = clockStart.add(clockStep.mul(theta));
-            var g = events.Evaluate(InStateDtype(time), state, work.Index).select(1, column).to_type(ScalarType.Float64);
-
-            // θ lands on the old side: move a (and halve g(b) if a moved last time too); else move b.
-            var oldSide = g.sign().eq(ga.sign()).logical_and_(g.ne(0)).logical_and_(open);
-            var newSide = oldSide.logical_not().logical_and_(open);
-            gb = where(oldSide.logical_and(lastSide.eq(-1)), gb.mul(0.5), gb);
-            ga = where(newSide.logical_and(lastSide.eq(1)), ga.mul(0.5), ga);
-            a = where(oldSide, theta, a);
-            ga = where(oldSide, g, ga);
-            b = where(newSide, theta, b);
-            gb = where(newSide, g, gb);
-
-            // An exact zero closes the bracket there.
-            var exact = open.logical_and(g.eq(0));
-            a = where(exact, theta, a);
-            lastSide = where(oldSide, full_like(lastSide, -1), where(newSide, full_like(lastSide, 1), lastSide));
-        }
-
-        return where(rowsCrossing, b, ones_like(b));
-    }
-
-    // [W, E] bool: the events whose value changes sign, from a nonzero value, in the given direction.
-    private static Tensor Crossing(Tensor before, Tensor after, EventDirection direction)
-    {
-        var rising = before.lt(0).logical_and_(after.ge(0));
-        var falling = before.gt(0).logical_and_(after.le(0));
-        return direction switch
-        {
-            EventDirection.Rising => rising,
-            EventDirection.Falling => falling,
-            _ => rising.logical_or_(falling),
-        };
     }
 
     // The next step of every running row, and the rows whose step can shrink no further or is out of steps.
