@@ -413,12 +413,32 @@ internal sealed class BatchSolver : IDisposable
     }
 
     // The state inside the attempted step at fractions θ [W] (state dtype): the scheme's dense output, or cubic Hermite.
+    // A dense output with extra stages evaluates them on its first call in the step (so only in a step that holds an
+    // output time or an event), once for all the step's outputs and events, for the whole work set as the step's own
+    // stages are; the running rows count them as their own evaluations. They keep the autograd mode of this call, not
+    // of the first interpolation's (an event's root is bracketed without a graph, its state and the outputs with one).
     private Func<Tensor, Tensor> Interpolant(StepAttempt attempt)
     {
-        var step = attempt.Step;
-        return theta => scheme.HasDenseOutput
-            ? scheme.Interpolate(attempt.Y, step, attempt.DtState, attempt.K1New, theta)
-            : Hermite.Interpolate(attempt.Y, step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta);
+        if (!scheme.HasDenseOutput)
+        {
+            return theta => Hermite.Interpolate(attempt.Y, attempt.Step.Y, attempt.K1, attempt.K1New, attempt.DtState, theta);
+        }
+
+        var recordGraph = is_grad_enabled();
+        return theta =>
+        {
+            if (attempt.DenseStep is null)
+            {
+                using (enable_grad(recordGraph))
+                {
+                    attempt.DenseStep = scheme.EvaluateDenseStages(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.Step);
+                }
+
+                attempt.StageCalls += scheme.DenseStages;
+            }
+
+            return scheme.Interpolate(attempt.Y, attempt.DenseStep, attempt.DtState, attempt.K1New, theta);
+        };
     }
 
     // Terminal events: rows whose accepted step crosses zero of the event function stop at the crossing, located on

@@ -40,7 +40,12 @@ internal sealed class StepAttempt
     /// <summary>Gets or sets the generated step's results.</summary>
     public RungeKuttaStep Step { get; set; } = null!;
 
-    /// <summary>Gets or sets the batched calls of the dynamics the step's stages made.</summary>
+    /// <summary>Gets or sets the step with the dense output's extra stages, evaluated on the first interpolation inside
+    /// it (the step itself when the scheme has none); null until then.</summary>
+    public RungeKuttaStep? DenseStep { get; set; }
+
+    /// <summary>Gets or sets the batched calls of the dynamics the step's stages made (and its dense stages, once
+    /// evaluated).</summary>
     public int StageCalls { get; set; }
 
     /// <summary>Gets or sets whether each row's own step is finite, bool.</summary>
