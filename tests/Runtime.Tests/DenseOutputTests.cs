@@ -101,7 +101,8 @@ public sealed class DenseOutputTests(ITestOutputHelper output)
     /// <summary>
     /// A dense output with an extra stage (DOPRI5's and Tsit5's) evaluates it only in a step that holds an output time,
     /// once however many outputs fall in that step: one interior output, or three within 10⁻⁷ of each other, cost one
-    /// evaluation more than the same solve without outputs, whose steps and final state they leave bit for bit.
+    /// evaluation more than the same solve without outputs, whose steps and final state they leave bit for bit; an
+    /// output at t1 (a step's end, which is the step's own state) costs none.
     /// </summary>
     [Theory]
     [InlineData("DOPRI5")]
@@ -115,15 +116,16 @@ public sealed class DenseOutputTests(ITestOutputHelper output)
         static Tensor Tangent(Tensor t, Tensor y) => y.square().add_(1.0);
         var options = SolverOptions.Adaptive(1e-8, 1e-8);
         var plain = Ode.Solve(scheme, Tangent, y0, 0.0, 1.2, options);
-        foreach (double[] times in new[] { new[] { 0.444 }, [0.444, 0.4440001, 0.4440002] })
+        foreach (double[] times in new[] { new[] { 0.444 }, [0.444, 0.4440001, 0.4440002], [1.2] })
         {
+            var extra = times[^1] == 1.2 ? 0 : 1;
             var sampled = Ode.Solve(scheme, Tangent, y0, 0.0, 1.2, options with { OutputTimes = tensor(times, dtype: ScalarType.Float64) });
             Assert.True(sampled.Succeeded);
             Assert.Equal(plain.Stats.AcceptedSteps[0].item<long>(), sampled.Stats.AcceptedSteps[0].item<long>());
             Assert.Equal(plain.Stats.RejectedSteps[0].item<long>(), sampled.Stats.RejectedSteps[0].item<long>());
             Assert.Equal(plain.Y[0, 0].item<double>(), sampled.Y[0, 0].item<double>());
-            Assert.Equal(plain.Stats.FunctionEvaluations[0].item<long>() + 1, sampled.Stats.FunctionEvaluations[0].item<long>());
-            Assert.Equal(plain.Stats.Calls + 1, sampled.Stats.Calls);
+            Assert.Equal(plain.Stats.FunctionEvaluations[0].item<long>() + extra, sampled.Stats.FunctionEvaluations[0].item<long>());
+            Assert.Equal(plain.Stats.Calls + extra, sampled.Stats.Calls);
             for (var j = 0; j < times.Length; j++)
             {
                 Assert.True(Math.Abs(sampled.Ys![0, j, 0].item<double>() - Math.Tan(times[j])) < 1e-7, $"{name} at t = {times[j]}");

@@ -427,6 +427,13 @@ internal sealed class BatchSolver : IDisposable
         var recordGraph = is_grad_enabled();
         return theta =>
         {
+            if (attempt.DenseStep is null && scheme.DenseStages > 0 && theta.eq(1.0).all().item<bool>())
+            {
+                // Every row asks for its step's end (an output on it, or no output in the step): that is the step's own
+                // state, which the callers take at θ = 1 anyway, so the dense stages are not evaluated for it.
+                return attempt.Step.Y;
+            }
+
             if (attempt.DenseStep is null)
             {
                 using (enable_grad(recordGraph))
