@@ -3,72 +3,173 @@ using static TorchSharp.torch;
 namespace NeuralOde.Solving;
 
 /// <summary>
-/// The final per-row values of a solve, <c>[B, ...]</c> in batch order: rows that leave the work set are written
-/// into it once, when they leave. It owns its tensors (detached from every dispose scope).
+/// The final values of a batch's rows as they leave the work set, in batch order: the times, statuses and counters
+/// in managed arrays, the states (and event results, which may carry a gradient) as tensors. Rows are recorded once,
+/// when they leave; the batch's rows are numbered <see cref="FirstRow"/> onwards in the solver (a stream numbers its
+/// batches' rows consecutively).
 /// </summary>
-/// <param name="y">The final states, <c>[B, ...]</c>.</param>
-/// <param name="t">The times reached, <c>[B]</c> float64.</param>
-/// <param name="status">The status codes, <c>[B]</c> int64.</param>
-/// <param name="accepted">The accepted steps, <c>[B]</c> int64.</param>
-/// <param name="rejected">The rejected steps, <c>[B]</c> int64.</param>
-/// <param name="evaluations">The evaluations while running, <c>[B]</c> int64.</param>
-/// <param name="eventTime">Each row's event time, <c>[B]</c> float64, or null without an event function.</param>
-/// <param name="eventIndex">Which event fired per row, <c>[B]</c> int64, or null.</param>
-internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accepted, Tensor rejected, Tensor evaluations, Tensor? eventTime, Tensor? eventIndex) : IDisposable
+internal sealed class RowResults : IDisposable
 {
-    /// <summary>Gets the final states, <c>[B, ...]</c>.</summary>
-    public Tensor Y { get; private set; } = y;
-
-    /// <summary>Gets the times reached, <c>[B]</c> float64.</summary>
-    public Tensor T { get; private set; } = t;
-
-    /// <summary>Gets the status codes, <c>[B]</c> int64.</summary>
-    public Tensor Status { get; private set; } = status;
-
-    /// <summary>Gets the accepted steps, <c>[B]</c> int64.</summary>
-    public Tensor Accepted { get; private set; } = accepted;
-
-    /// <summary>Gets the rejected steps, <c>[B]</c> int64.</summary>
-    public Tensor Rejected { get; private set; } = rejected;
-
-    /// <summary>Gets the evaluations while running, <c>[B]</c> int64.</summary>
-    public Tensor Evaluations { get; private set; } = evaluations;
-
-    /// <summary>Gets each row's event time, <c>[B]</c> float64 (NaN where none fired), or null.</summary>
-    public Tensor? EventTime { get; private set; } = eventTime;
-
-    /// <summary>Gets which event fired per row, <c>[B]</c> int64 (−1 where none), or null.</summary>
-    public Tensor? EventIndex { get; private set; } = eventIndex;
-
-    /// <summary>Writes rows <paramref name="from"/> of the work set into rows <paramref name="to"/> of the results.</summary>
-    /// <param name="to">Rows of the batch, <c>[R]</c> int64.</param>
-    /// <param name="from">Positions in the work set, <c>[R]</c> int64.</param>
-    /// <param name="work">The work set.</param>
-    public void Record(Tensor to, Tensor from, WorkRows work)
+    /// <summary>Creates the results of a batch of <paramref name="rows"/> rows.</summary>
+    /// <param name="rows">The batch size B.</param>
+    /// <param name="firstRow">The solver's number of the batch's first row.</param>
+    public RowResults(int rows, long firstRow)
     {
-        Y = Put(Y, to, work.Y, from);
-        T = Put(T, to, work.T, from);
-        Status = Put(Status, to, work.Status, from);
-        Accepted = Put(Accepted, to, work.Accepted, from);
-        Rejected = Put(Rejected, to, work.Rejected, from);
-        Evaluations = Put(Evaluations, to, work.Evaluations, from);
-        if (EventTime is not null)
+        Rows = rows;
+        FirstRow = firstRow;
+        T = new double[rows];
+        Status = new SolverStatus[rows];
+        Accepted = new long[rows];
+        Rejected = new long[rows];
+        Evaluations = new long[rows];
+    }
+
+    /// <summary>Gets the batch size.</summary>
+    public int Rows { get; }
+
+    /// <summary>Gets the solver's number of the batch's first row.</summary>
+    public long FirstRow { get; }
+
+    /// <summary>Gets how many of the batch's rows have been recorded.</summary>
+    public int Recorded { get; private set; }
+
+    /// <summary>Gets whether every row has been recorded.</summary>
+    public bool Complete => Recorded == Rows;
+
+    /// <summary>Gets or sets how many of the batch's rows are in the work set.</summary>
+    public int InWork { get; set; }
+
+    /// <summary>Gets or sets what the loop did while rows of this batch were in the work set.</summary>
+    public LoopCounts Totals { get; set; }
+
+    /// <summary>Gets each row's final state, <c>[B, ...]</c> (null until the first row is recorded).</summary>
+    public Tensor? Y { get; private set; }
+
+    /// <summary>Gets each row's final time.</summary>
+    public double[] T { get; }
+
+    /// <summary>Gets each row's final status.</summary>
+    public SolverStatus[] Status { get; }
+
+    /// <summary>Gets each row's accepted steps.</summary>
+    public long[] Accepted { get; }
+
+    /// <summary>Gets each row's rejected steps.</summary>
+    public long[] Rejected { get; }
+
+    /// <summary>Gets each row's evaluations of the dynamics while it was running.</summary>
+    public long[] Evaluations { get; }
+
+    /// <summary>Gets each row's event time, <c>[B]</c> float64, or null without events.</summary>
+    public Tensor? EventTime { get; private set; }
+
+    /// <summary>Gets each row's event index, <c>[B]</c> int64, or null without events.</summary>
+    public Tensor? EventIndex { get; private set; }
+
+    /// <summary>Records the rows at <paramref name="positions"/> of the work set (all of them rows of this batch).</summary>
+    /// <param name="work">The work set.</param>
+    /// <param name="positions">Positions in the work set, increasing.</param>
+    public void Record(WorkRows work, ReadOnlySpan<int> positions)
+    {
+        if (positions.Length == 0)
         {
-            EventTime = Put(EventTime, to, work.EventTime!, from);
-            EventIndex = Put(EventIndex!, to, work.EventIndex!, from);
+            return;
+        }
+
+        var targets = new long[positions.Length];
+        var sources = new long[positions.Length];
+        for (var j = 0; j < positions.Length; j++)
+        {
+            var i = positions[j];
+            var row = (int)(work.Rows[i] - FirstRow);
+            targets[j] = row;
+            sources[j] = i;
+            T[row] = work.T[i];
+            Status[row] = work.Status[i];
+            Accepted[row] = work.Accepted[i];
+            Rejected[row] = work.Rejected[i];
+            Evaluations[row] = work.Evaluations[i];
+        }
+
+        Recorded += positions.Length;
+        InWork -= positions.Length;
+        if (Y is null && work.Count == Rows && work.Rows[0] == FirstRow && work.Rows[work.Count - 1] == FirstRow + Rows - 1)
+        {
+            // The first record while the work set is exactly this batch, in order: its state is the result.
+            Y = work.Y.alias().DetachFromDisposeScope();
+            EventTime = work.EventTime?.alias().DetachFromDisposeScope();
+            EventIndex = work.EventIndex?.alias().DetachFromDisposeScope();
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        var to = HostMemory.Write(targets, work.Y.device);
+        var from = HostMemory.Write(sources, work.Y.device);
+        Y = Put(Y ?? Empty(work.Y), to, work.Y, from);
+        if (work.EventTime is not null)
+        {
+            EventTime = Put(EventTime ?? Empty(work.EventTime), to, work.EventTime, from);
+            EventIndex = Put(EventIndex ?? Empty(work.EventIndex!), to, work.EventIndex!, from);
         }
     }
 
-    /// <summary>Disposes the tensors.</summary>
+    /// <summary>The solution of the batch once every row is recorded; the tensors move to it (owned by no dispose
+    /// scope).</summary>
+    /// <param name="counts">The loop's counts to report.</param>
+    /// <param name="ts">The requested output times, or null.</param>
+    /// <param name="ys">The states at the output times, or null.</param>
+    /// <returns>The solution.</returns>
+    public OdeSolution ToSolution(LoopCounts counts, Tensor? ts, Tensor? ys)
+    {
+        var device = Y!.device;
+        var codes = new long[Rows];
+        for (var i = 0; i < Rows; i++)
+        {
+            codes[i] = (long)Status[i];
+        }
+
+        using var scope = NewDisposeScope();
+        var stats = new SolverStats(
+            Kept(HostMemory.Write(Evaluations, device)),
+            Kept(HostMemory.Write(Accepted, device)),
+            Kept(HostMemory.Write(Rejected, device)),
+            counts.Calls,
+            counts.RowEvaluations,
+            counts.Iterations,
+            counts.HostReads);
+        var solution = new OdeSolution(
+            Y,
+            Kept(HostMemory.Write(T, ScalarType.Float64, device)),
+            ts,
+            ys,
+            Kept(HostMemory.Write(codes, device)),
+            stats,
+            EventTime,
+            EventIndex);
+        Y = null;
+        EventTime = EventIndex = null;
+        return solution;
+    }
+
+    /// <summary>Disposes the tensors still owned.</summary>
     public void Dispose()
     {
-        foreach (var tensor in new[] { Y, T, Status, Accepted, Rejected, Evaluations, EventTime, EventIndex })
+        foreach (var tensor in new[] { Y, EventTime, EventIndex })
         {
             if (tensor is not null && !tensor.IsInvalid)
             {
                 tensor.Dispose();
             }
         }
+    }
+
+    private static Tensor Kept(Tensor tensor) => tensor.DetachFromDisposeScope();
+
+    private Tensor Empty(Tensor like)
+    {
+        var shape = like.shape;
+        shape[0] = Rows;
+        return zeros(shape, dtype: like.dtype, device: like.device);
     }
 
     private static Tensor Put(Tensor target, Tensor to, Tensor source, Tensor from)
