@@ -24,10 +24,10 @@ namespace NeuralOde.Tableaux;
 /// FSAL stage k₇), and among those it minimizes ∫₀¹ Σ_{|t| = 5} (Σᵢ bᵢ(θ)Φᵢ(t) − θ⁵/γ(t))²/σ(t)² dθ, the order-5 error
 /// coefficients (an equality-constrained least-squares problem, solved in 40-digit arithmetic and rounded to 20
 /// significant digits; the θ⁵ coefficients of the last two rows, 4 and 16 for exact coefficients, show the decimals'
-/// rounding). That integral is 9.0·10⁻⁵, against 4.9·10⁻⁴ for the paper's; measured at 10⁻¹⁰ (DenseOutputTests) the
-/// worst error at 25 output times is 2.7× (y′ = −y), 1.0× (y″ = −y) and 0.8× (y′ = 1 + y²) the error at t1. The
-/// extra stage is evaluated only in a step that holds an output time (<see cref="Stepping.RungeKuttaScheme.EvaluateDenseStages"/>),
-/// so a solve without outputs costs what it did.</para>
+/// rounding; scripts/dense-output/derive.py reproduces every digit). That integral is 9.0·10⁻⁵, against 4.9·10⁻⁴
+/// for the paper's; measured at 10⁻¹⁰ (DenseOutputTests) the worst error at 25 output times is 2.7× (y′ = −y), 1.0×
+/// (y″ = −y) and 0.8× (y′ = 1 + y²) the error at t1. The extra stage is evaluated only in a step that holds an output
+/// time (<see cref="Stepping.RungeKuttaScheme.EvaluateDenseStages"/>), so a solve without outputs costs what it did.</para>
 /// </remarks>
 [ButcherTableau("Tsit5", Order = 5, EmbeddedOrder = 4, DenseOrder = 4)]
 public static partial class Tsitouras54
@@ -63,14 +63,14 @@ public static partial class Tsitouras54
     //   [0, -27.896526289197287806, 65.091894674793671526, -34.87065786149660974],
     //   [0, 1.5, -4.0, 2.5].
     // The dense output's extra stage 8, evaluated only in a step that holds an output time: f at the midpoint of the
-    // paper's interpolant, Y₈ = y + Σⱼ bⱼ(1/2)·hkⱼ with the bⱼ(θ) of the paper (exact decimals of the rounded rows).
+    // paper's interpolant, Y₈ = y + Σⱼ bⱼ(1/2)·hkⱼ with the bⱼ(θ) above (to 20 significant digits).
     internal static readonly double[] CDense = [1.0 / 2];
 
     internal static readonly double[][] ADense =
     [
         [
-            0.107412352300968725, 0.011356249999999995, 0.3956090305604530875, -0.344752143525935375,
-            1.316185364958165, -1.017060854293652125, 0.03125,
+            0.10741235230096876515, 0.011356249999999999545, 0.39560903056045308985, -0.34475214352593546625,
+            1.3161853649581647374, -1.0170608542936511195, 0.03125,
         ],
     ];
 
@@ -78,13 +78,13 @@ public static partial class Tsitouras54
     // stage 8.
     internal static readonly double[][] BTheta =
     [
-        [1, -3.6412673340912139924, 6.3533193318157255149, -5.3005328272674829026, 1.6849415963610366101],
-        [0, 0.25685110902075626031, -0.71370221804326936429, 0.70685110902426994764, -0.24000000000175684366],
-        [0, 9.9294432009740074501, -29.456679410211874809, 31.524477469574195388, -11.517351609921834499],
-        [0, 4.8519587654179910430, -37.284089013243507841, 66.907344600751055769, -33.096205778821938454],
-        [0, -3.7111072369364039306, 73.223604783967709693, -151.76423543430433976, 78.961668371837413518],
-        [0, 1.2358230726945172828, -48.965856628479656468, 105.84779665937575143, -55.793052579490670555],
-        [0, -0.58607250213697974916, 4.1721450043192571065, -7.5860725022303185786, 4.0000000000475448997],
-        [0, -8.3356290749426743640, 32.671258149875616168, -40.335629074923131292, 15.999999999990205325],
+        [1, -3.6412673340930412773, 6.3533193318224269463, -5.3005328272754039107, 1.6849415963640834717],
+        [0, 0.25685110902016865841, -0.71370221804132047617, 0.70685110902213497711, -0.24000000000098315935],
+        [0, 9.929443200982746591, -29.456679410244697709, 31.524477469613633968, -11.51735160993718728],
+        [0, 4.8519587653035175336, -37.284089012857103939, 66.907344600321899538, -33.096205778664666406],
+        [0, -3.7111072364651090758, 73.22360478236209102, -151.76423543250755714, 78.961668371174840683],
+        [0, 1.2358230723223676692, -48.965856627204996765, 105.84779665794182739, -55.79305257895941849],
+        [0, -0.58607250212491006211, 4.1721450042736151636, -7.5860725021738346829, 4.0000000000248662623],
+        [0, -8.335629074945740037, 32.671258149889985759, -40.335629074942700142, 15.999999999998464919],
     ];
 }
