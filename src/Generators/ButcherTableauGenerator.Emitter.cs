@@ -115,6 +115,12 @@ public sealed partial class ButcherTableauGenerator
                 WriteTableau();
                 writer.WriteLine();
                 WriteStep();
+                if (spec.DenseStages > 0)
+                {
+                    writer.WriteLine();
+                    WriteDenseStages();
+                }
+
                 if (spec.BTheta is not null)
                 {
                     writer.WriteLine();
@@ -146,6 +152,11 @@ public sealed partial class ButcherTableauGenerator
                 else if (spec.BTheta is not null)
                 {
                     text.Append(", dense output");
+                }
+
+                if (spec.DenseStages > 0)
+                {
+                    text.Append(" with ").Append(spec.DenseStages).Append(spec.DenseStages == 1 ? " extra stage" : " extra stages");
                 }
 
                 return text.ToString();
@@ -193,6 +204,13 @@ public sealed partial class ButcherTableauGenerator
                     writer.WriteLine("public override bool InterpolationUsesEndSlope => true;");
                     writer.WriteLine();
                 }
+
+                if (spec.DenseStages > 0)
+                {
+                    writer.WriteLine("/// <inheritdoc/>");
+                    writer.WriteLine($"public override int DenseStages => {spec.DenseStages.ToString(CultureInfo.InvariantCulture)};");
+                    writer.WriteLine();
+                }
             }
 
             // ---- The tableau: every coefficient once ----------------------------------------------------------
@@ -209,7 +227,17 @@ public sealed partial class ButcherTableauGenerator
                 WriteVector("b", spec.B, ",");
                 WriteVector("bHat", spec.BHat, ",");
                 WriteVector("e", spec.E, ",");
-                WriteMatrix("bTheta", spec.BTheta, ");");
+                if (spec.DenseStages == 0)
+                {
+                    WriteMatrix("bTheta", spec.BTheta, ");");
+                }
+                else
+                {
+                    WriteMatrix("bTheta", spec.BTheta, ",");
+                    WriteVector("cDense", spec.CDense, ",");
+                    WriteMatrix("aDense", spec.ADense, ");");
+                }
+
                 writer.Indentation--;
             }
 
@@ -464,6 +492,66 @@ public sealed partial class ButcherTableauGenerator
 
             // ---- Dense output -------------------------------------------------------------------------------
 
+            /// <summary>
+            /// <c>EvaluateDenseStages</c>: the dense output's extra stages s + 1, …, s + m, from the step's scaled stages
+            /// (and the dense stages before each), returned after the step's own in a step that shares its tensors.
+            /// </summary>
+            private void WriteDenseStages()
+            {
+                var aDense = spec.ADense!.Value;
+                var used = new SortedSet<int>();
+                foreach (var row in aDense)
+                {
+                    for (var j = 0; j < row.Count && j < _stages; j++)
+                    {
+                        if (!row[j].IsZero)
+                        {
+                            used.Add(j + 1);
+                        }
+                    }
+                }
+
+                var lines = new List<string>
+                {
+                    $"using var scope = {KnownTypeNames.Torch}.NewDisposeScope();",
+                    "var s = Scalars;",
+                    "var h = PerRow(dt, y);",
+                    string.Empty,
+                };
+                lines.Add("// The step's scaled stages hkⱼ, as Step returned them.");
+                lines.AddRange(used.Select(static j => $"var hk{j} = step.ScaledStages[{j - 1}];"));
+                lines.Add(string.Empty);
+                lines.Add("// Dense stage i: Yi = y + Σⱼ aᵢⱼ·hkⱼ over the stages before it, then hki = h·f(t + cᵢ·dt, Yi).");
+                var dense = new List<string>();
+                for (var m = 0; m < aDense.Count; m++)
+                {
+                    var i = _stages + m + 1;
+                    var terms = aDense[m].Select((a, j) => (a, $"s.A({i}, {j + 1})", $"hk{j + 1}"));
+                    lines.Add($"var Y{i} = {Combination("y", terms)};");
+                    var time = spec.CDense!.Value[m].IsZero ? "t" : $"t.add(dt, s.C({i}))";
+                    lines.Add($"var hk{i} = ScaleSlope(f({time}, Y{i}), h);");
+                    dense.Add($"hk{i}.MoveToOuterDisposeScope()");
+                }
+
+                lines.Add(string.Empty);
+                lines.Add($"return new {KnownTypeNames.RungeKuttaStep}(");
+                lines.Add(Indent + "step.Y,");
+                lines.Add(Indent + "step.Error,");
+                lines.Add(Indent + "step.EndSlope,");
+                lines.Add(Indent + $"scaledStages: [.. step.ScaledStages, {string.Join(", ", dense)}]);");
+
+                writer.WriteLine($$"""
+                    /// <inheritdoc/>
+                    public override {{KnownTypeNames.RungeKuttaStep}} EvaluateDenseStages(
+                        {{KnownTypeNames.StageFunction}} f,
+                        {{KnownTypeNames.Tensor}} t,
+                        {{KnownTypeNames.Tensor}} dt,
+                        {{KnownTypeNames.Tensor}} y,
+                        {{KnownTypeNames.RungeKuttaStep}} step)
+                    """);
+                WriteBody(lines);
+            }
+
             private void WriteInterpolate()
             {
                 var dense = spec.BTheta!.Value;
@@ -474,6 +562,11 @@ public sealed partial class ButcherTableauGenerator
                     "var s = Scalars;",
                     "var th = PerRow(theta, y);",
                 };
+                if (spec.DenseStages > 0)
+                {
+                    lines.Insert(0, "RequireDenseStages(step);");
+                }
+
                 for (var k = 2; k <= degree; k++)
                 {
                     lines.Add($"var {Power(k)} = {Power(k - 1)}.mul(th);");
@@ -497,7 +590,8 @@ public sealed partial class ButcherTableauGenerator
 
                     // The end slope's weight takes the step h per row, so that the product below is h·f(t + h, y₁).
                     var polynomial = Polynomial(terms);
-                    var scale = i != _stages ? string.Empty : polynomial.Contains('.') ? ".mul_(h)" : ".mul(h)";
+                    var isEndSlope = spec.DenseOutputUsesEndSlope && i == _stages;
+                    var scale = !isEndSlope ? string.Empty : polynomial.Contains('.') ? ".mul_(h)" : ".mul(h)";
                     lines.Add($"var b{i + 1} = {polynomial}{scale};");
                     stages.Add(i);
                 }
@@ -509,7 +603,7 @@ public sealed partial class ButcherTableauGenerator
                 {
                     var call = n == 0 ? "addcmul" : "addcmul_";
                     var end = n == stages.Count - 1 ? ";" : string.Empty;
-                    var stage = stages[n] == _stages ? "endSlope" : $"step.ScaledStages[{stages[n]}]";
+                    var stage = spec.DenseOutputUsesEndSlope && stages[n] == _stages ? "endSlope" : $"step.ScaledStages[{stages[n]}]";
                     lines.Add($"{Indent}.{call}({stage}, b{stages[n] + 1}, s.One){end}");
                 }
 

@@ -84,6 +84,8 @@ public sealed partial class ButcherTableauGenerator
             var b = reader.ReadVector("B", required: true);
             var bHat = reader.ReadVector("BHat", required: false);
             var bTheta = reader.ReadMatrix("BTheta", required: false);
+            var cDense = reader.ReadVector("CDense", required: false);
+            var aDense = reader.ReadMatrix("ADense", required: false);
 
             var orders = ReadOrders(displayName, attribute, attributeSyntax, typeLocation, bHat.IsDeclared, bTheta.IsDeclared, diagnostics);
             var (order, embeddedOrder, denseOrder) = (orders.Order, orders.EmbeddedOrder, orders.DenseOrder);
@@ -96,7 +98,9 @@ public sealed partial class ButcherTableauGenerator
             ValidatedTableau? validated = null;
             if (c.Value is not null && a.Value is not null && b.Value is not null
                 && (!bHat.IsDeclared || bHat.Value is not null)
-                && (!bTheta.IsDeclared || bTheta.Value is not null))
+                && (!bTheta.IsDeclared || bTheta.Value is not null)
+                && (!cDense.IsDeclared || cDense.Value is not null)
+                && (!aDense.IsDeclared || aDense.Value is not null))
             {
                 var parsed = new ParsedTableau
                 {
@@ -112,6 +116,8 @@ public sealed partial class ButcherTableauGenerator
                     B = b.Value,
                     BHat = bHat.Value,
                     BTheta = bTheta.Value,
+                    CDense = cDense.Value,
+                    ADense = aDense.Value,
                     BHatField = bHat.FieldLocation,
                 };
                 validated = TableauValidator.Validate(parsed, diagnostics, cancellationToken);
@@ -156,6 +162,8 @@ public sealed partial class ButcherTableauGenerator
                 E = validated.E is null ? null : ToSpec(validated.E),
                 BTheta = bTheta.Value?.Rows.Select(static row => ToSpec(row.Items)).ToEquatableArray(),
                 DenseOrder = bTheta.Value is null ? null : denseOrder,
+                CDense = cDense.Value is null ? null : ToSpec(cDense.Value.Items),
+                ADense = aDense.Value?.Rows.Select(static row => ToSpec(row.Items)).ToEquatableArray(),
                 IsFsal = validated.IsFsal,
             };
             return new TableauParseResult { Spec = spec, Diagnostics = [.. diagnostics] };

@@ -16,6 +16,11 @@ namespace NeuralOde;
 /// coefficients of θ¹, θ², … in the polynomial b<sub>i</sub>(θ), so that b<sub>i</sub>(0) = 0 and b<sub>i</sub>(1) = B[i].
 /// One row more than there are stages weights the end slope f(t + h, y₁) (which the solver evaluates anyway as the
 /// next step's first stage), with b<sub>s+1</sub>(1) = 0.</item>
+/// <item><c>double[] CDense</c> and <c>double[][] ADense</c> (optional, both or neither): the dense output's extra
+/// stages, evaluated only in a step that holds an output time. Dense stage m (zero-based) has the node <c>CDense[m]</c>
+/// and the row <c>ADense[m]</c> of s + m entries, which weights the s stages and the dense stages before it and sums to
+/// its node. <c>BTheta</c> then has one row per stage and one per dense stage (each dense stage's row with
+/// b<sub>s+m+1</sub>(1) = 0), and the dense order is checked with them.</item>
 /// </list>
 /// <para>Coefficients are C# constant expressions such as <c>3.0 / 32</c>. When an expression is rational
 /// arithmetic on integer-valued literals, the generator keeps the exact fraction and checks the order conditions

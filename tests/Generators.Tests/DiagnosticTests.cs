@@ -529,6 +529,98 @@ public sealed class DiagnosticTests
         AssertMessage(Assert.Single(diagnostics), "dense order 2", "[τ]", "the θ coefficient", "is 1/4, not 0");
     }
 
+    /// <summary>
+    /// Heun's stages and one dense stage at c₃ = 1/2 (Y₃ = y + 3/8·hk₁ + 1/8·hk₂): b₁ = θ/2, b₂ = θ² − θ/2 and
+    /// b₃ = θ − θ² end at B and have order 2, but only with stage 3 in the conditions (without it Σ bᵢ(θ) ≠ θ).
+    /// </summary>
+    private const string HeunWithDenseStage = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+                internal static readonly double[] CDense = [1.0 / 2];
+                internal static readonly double[][] ADense = [[3.0 / 8, 1.0 / 8]];
+                internal static readonly double[][] BTheta = [[1.0 / 2, 0], [-1.0 / 2, 1], [1, -1]];
+            """;
+
+    /// <summary>A dense stage enters the continuous order conditions with its node and row: the declaration above has
+    /// order 2 (and emits the stage), and with the stage moved to c₃ = 1/4 the θ coefficient of Σ bᵢ(θ) cᵢ becomes −1/4.</summary>
+    [Fact]
+    public void RKG020_DenseStagesEnterTheConditions()
+    {
+        const string attribute = """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]""";
+        Assert.Empty(VerifyAll(Scheme(HeunWithDenseStage, attribute), ignore: []));
+        var run = GeneratorHarness.Run(Scheme(HeunWithDenseStage, attribute));
+        var text = string.Concat(run.GeneratedSources.Values);
+        Assert.Empty(run.OutputDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains("public override int DenseStages => 1;", text, StringComparison.Ordinal);
+        Assert.Contains("var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));", text, StringComparison.Ordinal);
+
+        var moved = HeunWithDenseStage
+            .Replace("CDense = [1.0 / 2]", "CDense = [1.0 / 4]", StringComparison.Ordinal)
+            .Replace("[[3.0 / 8, 1.0 / 8]]", "[[1.0 / 8, 1.0 / 8]]", StringComparison.Ordinal);
+        var diagnostic = Verify(Scheme(moved, """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, {|RKG020:DenseOrder = 2|})]"""));
+
+        AssertMessage(diagnostic, "dense order 2", "[τ]", "the θ coefficient", "is -1/4, not 0");
+    }
+
+    [Fact]
+    public void RKG016_DenseNodesWithoutRows()
+    {
+        const string members = """
+                internal static readonly double[] C = [0, 1];
+                internal static readonly double[][] A = [[], [1]];
+                internal static readonly double[] B = [1.0 / 2, 1.0 / 2];
+                internal static readonly double[] BHat = [1, 0];
+                internal static readonly double[] CDense = {|RKG016:[1.0 / 2]|};
+                internal static readonly double[][] BTheta = [[1.0 / 2, 0], [-1.0 / 2, 1], [1, -1]];
+            """;
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "'CDense' is declared without 'ADense'");
+    }
+
+    [Fact]
+    public void RKG016_DenseStageRowLength()
+    {
+        var members = HeunWithDenseStage.Replace("[[3.0 / 8, 1.0 / 8]]", "[{|RKG016:[1.0 / 2]|}]", StringComparison.Ordinal);
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "'ADense[0]' has 1 entries", "weights the 2 stages", "so it has 2");
+    }
+
+    [Fact]
+    public void RKG016_DenseStageRowSum()
+    {
+        var members = HeunWithDenseStage.Replace("[[3.0 / 8, 1.0 / 8]]", "[{|RKG016:[3.0 / 8, 3.0 / 8]|}]", StringComparison.Ordinal);
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "ADense[0] sum to 3/4", "CDense[0] = 1/2");
+    }
+
+    [Fact]
+    public void RKG016_DenseStagesNeedTheirBThetaRows()
+    {
+        var members = HeunWithDenseStage.Replace("[[1.0 / 2, 0], [-1.0 / 2, 1], [1, -1]]", "{|RKG016:[[1, -1.0 / 2], [0, 1.0 / 2]]|}", StringComparison.Ordinal);
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "'BTheta' has 2 rows", "2 stages and 1 dense stage");
+    }
+
+    [Fact]
+    public void RKG016_DenseStageWeightDoesNotVanishAtOne()
+    {
+        var members = HeunWithDenseStage.Replace("[1, -1]]", "{|RKG016:[1, -1.0 / 2]|}]", StringComparison.Ordinal);
+
+        var diagnostic = Verify(Scheme(members, """[ButcherTableau("HeunDense", Order = 2, EmbeddedOrder = 1, DenseOrder = 2)]"""));
+
+        AssertMessage(diagnostic, "BTheta[2] sum to 1/2", "dense stage 1, must be 0");
+    }
+
     [Theory]
     [InlineData("""[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, {|RKG015:DenseOrder = 4|})]""", "cannot exceed Order = 3")]
     [InlineData("""[ButcherTableau("BS32Dense", Order = 3, EmbeddedOrder = 2, {|RKG015:DenseOrder = 0|})]""", "between 1 and 8")]

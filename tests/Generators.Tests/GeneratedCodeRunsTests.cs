@@ -75,6 +75,8 @@ public sealed class GeneratedCodeRunsTests
             Assert.Equal((double[])Field("B")!, Values(source.B));
             Assert.Equal((double[]?)Field("BHat"), source.BHat is null ? null : Values(source.BHat));
             Assert.Equal((double[][]?)Field("BTheta"), source.BTheta?.Select(Values).ToArray());
+            Assert.Equal((double[]?)Field("CDense") ?? [], Values(source.CDense));
+            Assert.Equal((double[][]?)Field("ADense") ?? [], source.ADense.Select(Values));
         }
     }
 
@@ -253,19 +255,33 @@ public sealed class GeneratedCodeRunsTests
 
             var endSlope = scheme.InterpolationUsesEndSlope ? Dynamics(t.add(dt), step.Y) : null;
             var endSlopeBefore = endSlope?.clone();
+
+            // The dense stages come after the step's own, in a step that shares its tensors.
+            var denseStages = source.CDense.Length;
+            Assert.Equal(denseStages, scheme.DenseStages);
+            var extended = scheme.EvaluateDenseStages(Dynamics, t, dt, y, step);
+            Assert.Equal(stages + denseStages, extended.ScaledStages.Count);
+            Assert.Same(step.Y, extended.Y);
+            if (denseStages > 0)
+            {
+                Assert.Throws<ArgumentException>(() => scheme.Interpolate(y, step, theta));
+            }
+
             var interpolated = endSlope is null
-                ? scheme.Interpolate(y, step, theta)
-                : scheme.Interpolate(y, step, dt, endSlope, theta);
+                ? scheme.Interpolate(y, extended, theta)
+                : scheme.Interpolate(y, extended, dt, endSlope, theta);
 
             for (var row = 0; row < thetas.Length; row++)
             {
                 for (var d = 0; d < 2; d++)
                 {
                     var expected = y0[row, d];
-                    for (var i = 0; i < stages; i++)
+                    var scaled = ReferenceDenseStages(source, t0[row], dt0[row], y0[row, d], references[row, d].Scaled);
+                    for (var i = 0; i < stages + denseStages; i++)
                     {
+                        AssertClose(scaled[i], extended.ScaledStages[i][row, d].ToDouble(), $"h·k{i + 1} of {scheme.Name}, row {row}, component {d}");
                         var weight = dense[i].Select((c, k) => c.Value * Math.Pow(thetas[row], k + 1)).Sum();
-                        expected += weight * references[row, d].Scaled[i];
+                        expected += weight * scaled[i];
                     }
 
                     if (endSlope is not null)
@@ -314,6 +330,13 @@ public sealed class GeneratedCodeRunsTests
         if (source.BHat is { } bHat)
         {
             AssertSameCoefficients(bHat, tableau.BHat!, $"{scheme.Name} BHat");
+        }
+
+        AssertSameCoefficients(source.CDense, tableau.CDense, $"{scheme.Name} CDense");
+        Assert.Equal(source.ADense.Length, tableau.ADense.Count);
+        for (var m = 0; m < source.ADense.Length; m++)
+        {
+            AssertSameCoefficients(source.ADense[m], tableau.ADense[m], $"{scheme.Name} ADense[{m}]");
         }
 
         Assert.Equal(source.BTheta is null, tableau.BTheta is null);
@@ -369,6 +392,24 @@ public sealed class GeneratedCodeRunsTests
         }
 
         return (y1, error, scaled);
+    }
+
+    // The step's scaled stages followed by the dense ones: hkᵢ = h·f(t + cᵢh, y + Σⱼ aᵢⱼ·hkⱼ) for i = s + 1, …, s + m.
+    private static double[] ReferenceDenseStages(SourceTableau tableau, double t, double h, double y, double[] scaled)
+    {
+        var all = new List<double>(scaled);
+        for (var m = 0; m < tableau.CDense.Length; m++)
+        {
+            var input = y;
+            for (var j = 0; j < tableau.ADense[m].Length; j++)
+            {
+                input += tableau.ADense[m][j].Value * all[j];
+            }
+
+            all.Add(h * Dynamics(t + (tableau.CDense[m].Value * h), input));
+        }
+
+        return [.. all];
     }
 
     private static void AssertNear(double expected, double actual, string what, double tolerance) =>

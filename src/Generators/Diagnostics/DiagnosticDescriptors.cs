@@ -199,7 +199,7 @@ internal static class DiagnosticDescriptors
         category: DiagnosticCategories.ButcherTableau,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "BTheta has one row per stage, and optionally one more for the end slope f(t + h, y₁); row i holds the coefficients of θ¹, θ², … of b_i(θ) (so b_i(0) = 0), and they sum to B[i] (b_i(1) = b_i), or to 0 for the end slope.",
+        description: "BTheta has one row per stage, and optionally one more for the end slope f(t + h, y₁) or one more per dense stage; row i holds the coefficients of θ¹, θ², … of b_i(θ) (so b_i(0) = 0), and they sum to B[i] (b_i(1) = b_i), or to 0 for the end slope and the dense stages. Dense stages (extra stages evaluated only in a step that holds an output time) are declared by CDense (their nodes) and ADense (row m weights the s stages and the m dense stages before it, and sums to CDense[m]), both or neither.",
         helpLinkUri: HelpLinkBase + "RKG016.md");
 
     /// <summary>

@@ -62,15 +62,25 @@ internal sealed record TableauSpec
 
     /// <summary>
     /// Gets the dense-output polynomials (row i: coefficients of θ¹, θ², … of bᵢ(θ)), or null. One row per stage,
-    /// and one more (row s + 1) when the dense output also uses the end slope f(t + h, y₁).
+    /// and one more (row s + 1) when the dense output also uses the end slope f(t + h, y₁), or one more per dense stage.
     /// </summary>
     public required EquatableArray<EquatableArray<CoefficientSpec>>? BTheta { get; init; }
 
     /// <summary>Gets the order of the dense output, or null without <see cref="BTheta"/>.</summary>
     public required int? DenseOrder { get; init; }
 
-    /// <summary>Gets whether the dense output uses the end slope f(t + h, y₁) (a row of BTheta past the stages).</summary>
-    public bool DenseOutputUsesEndSlope => BTheta is { } dense && dense.Count == Stages + 1;
+    /// <summary>Gets the nodes of the dense output's extra stages s + 1, …, s + m, or null when it has none.</summary>
+    public required EquatableArray<CoefficientSpec>? CDense { get; init; }
+
+    /// <summary>Gets the rows of the dense output's extra stages (row m, zero-based, has s + m entries), or null.</summary>
+    public required EquatableArray<EquatableArray<CoefficientSpec>>? ADense { get; init; }
+
+    /// <summary>Gets the number m of the dense output's extra stages, evaluated only in a step that holds an output time.</summary>
+    public int DenseStages => CDense?.Count ?? 0;
+
+    /// <summary>Gets whether the dense output uses the end slope f(t + h, y₁) (a row of BTheta past the stages, without
+    /// dense stages).</summary>
+    public bool DenseOutputUsesEndSlope => BTheta is { } dense && DenseStages == 0 && dense.Count == Stages + 1;
 
     /// <summary>Gets whether the last stage is evaluated at the new solution (first same as last).</summary>
     public required bool IsFsal { get; init; }

@@ -44,8 +44,18 @@ internal sealed class ParsedTableau
     public required ParsedArray? BHat { get; init; }
 
     /// <summary>Gets the dense-output polynomials, or null: one row per stage, and optionally one more for the end
-    /// slope f(t + h, y₁).</summary>
+    /// slope f(t + h, y₁) or one more per dense stage.</summary>
     public required ParsedMatrix? BTheta { get; init; }
+
+    /// <summary>Gets the nodes of the dense output's extra stages, or null.</summary>
+    public required ParsedArray? CDense { get; init; }
+
+    /// <summary>Gets the rows of the dense output's extra stages (row m weights the s stages and the m dense stages
+    /// before it), or null.</summary>
+    public required ParsedMatrix? ADense { get; init; }
+
+    /// <summary>Gets the number of the dense output's extra stages (0 without <see cref="CDense"/>).</summary>
+    public int DenseStages => CDense?.Items.Count ?? 0;
 
     /// <summary>Gets the identifier of the <c>BHat</c> field, where a problem with the embedded weights as a whole is
     /// reported, or null without BHat.</summary>

@@ -50,6 +50,7 @@ internal static class TableauValidator
         var bSumsToOne = CheckWeightSum(tableau, tableau.B, diagnostics);
         var bHatSumsToOne = tableau.BHat is null || CheckWeightSum(tableau, tableau.BHat, diagnostics);
         var denseEndsAtB = CheckDenseOutput(tableau, diagnostics);
+        var denseRowSumsHold = CheckDenseRowSums(tableau, diagnostics);
 
         // The order conditions are written with cᵢ = Σⱼ aᵢⱼ: with a row sum broken they would only restate that one
         // mistake (a wrong aᵢⱼ) under another ID, so they are checked for tableaux whose row sums hold.
@@ -65,7 +66,7 @@ internal static class TableauValidator
                 CheckOrder(tableau, tableau.BHat, "b̂", embeddedOrder, tableau.EmbeddedOrderLocation, weights, diagnostics, cancellationToken);
             }
 
-            if (denseEndsAtB && tableau.BTheta is not null && tableau.DenseOrder is { } denseOrder)
+            if (denseEndsAtB && denseRowSumsHold && tableau.BTheta is not null && tableau.DenseOrder is { } denseOrder)
             {
                 CheckDenseOrder(tableau, denseOrder, weights, diagnostics, cancellationToken);
             }
@@ -143,10 +144,87 @@ internal static class TableauValidator
             ok = false;
         }
 
-        if (tableau.BTheta is { } dense && dense.Rows.Count != stages && dense.Rows.Count != stages + 1)
+        return CheckDenseShape(tableau, diagnostics) && ok;
+    }
+
+    // BTheta's rows, and the dense stages CDense/ADense: declared together, one node and one row each, row m weighting
+    // the s stages and the m dense stages before it, and weighted by BTheta's rows past the stages.
+    private static bool CheckDenseShape(ParsedTableau tableau, List<Diagnostic> diagnostics)
+    {
+        var stages = tableau.A.Rows.Count;
+        var name = tableau.DisplayName;
+        var invalid = DiagnosticDescriptors.InvalidDenseOutput;
+        if ((tableau.CDense is null) != (tableau.ADense is null))
         {
-            Report(diagnostics, DiagnosticDescriptors.InvalidDenseOutput, dense.Location, tableau.DisplayName,
-                $"'BTheta' has {dense.Rows.Count} rows, but 'A' has {stages} (one polynomial per stage, and optionally one more for the end slope f(t + h, y₁))");
+            var (declared, missing, location) = tableau.CDense is { } nodes
+                ? ("CDense", "ADense", nodes.Location)
+                : ("ADense", "CDense", tableau.ADense!.Location);
+            Report(diagnostics, invalid, location, name,
+                $"'{declared}' is declared without '{missing}': each dense stage needs its node in CDense and its row in ADense");
+            return false;
+        }
+
+        if (tableau.CDense is not { } cDense || tableau.ADense is not { } aDense)
+        {
+            if (tableau.BTheta is { } plain && plain.Rows.Count != stages && plain.Rows.Count != stages + 1)
+            {
+                Report(diagnostics, invalid, plain.Location, name,
+                    $"'BTheta' has {plain.Rows.Count} rows, but 'A' has {stages} (one polynomial per stage, and optionally one more for the end slope f(t + h, y₁))");
+                return false;
+            }
+
+            return true;
+        }
+
+        var denseStages = cDense.Items.Count;
+        if (denseStages == 0)
+        {
+            Report(diagnostics, invalid, cDense.Location, name,
+                "'CDense' is empty; leave CDense and ADense out when the dense output needs no extra stage");
+            return false;
+        }
+
+        if (tableau.BTheta is null)
+        {
+            Report(diagnostics, invalid, cDense.Location, name,
+                "'CDense' and 'ADense' declare extra stages of the dense output, but the tableau declares no BTheta to weight them");
+            return false;
+        }
+
+        if (stages + denseStages > MaxStages)
+        {
+            Report(diagnostics, invalid, cDense.Location, name,
+                $"the {stages} stages and {denseStages} dense stages are more than the {MaxStages} supported");
+            return false;
+        }
+
+        var ok = true;
+        if (aDense.Rows.Count != denseStages)
+        {
+            Report(diagnostics, invalid, aDense.Location, name,
+                $"'ADense' has {aDense.Rows.Count} rows, but 'CDense' has {denseStages} nodes (one row per dense stage)");
+            ok = false;
+        }
+        else
+        {
+            for (var m = 0; m < denseStages; m++)
+            {
+                var row = aDense.Rows[m];
+                if (row.Items.Count != stages + m)
+                {
+                    var before = m == 0 ? string.Empty : $" and the {m} dense stage{(m == 1 ? string.Empty : "s")} before it";
+                    Report(diagnostics, invalid, row.Location, name,
+                        $"'{row.Path}' has {row.Items.Count} entries, but dense stage {m + 1} weights the {stages} stages{before}, so it has {stages + m}");
+                    ok = false;
+                }
+            }
+        }
+
+        var dense = tableau.BTheta;
+        if (dense.Rows.Count != stages + denseStages)
+        {
+            Report(diagnostics, invalid, dense.Location, name,
+                $"'BTheta' has {dense.Rows.Count} rows, but the tableau has {stages} stages and {denseStages} dense stage{(denseStages == 1 ? string.Empty : "s")} (one polynomial each)");
             ok = false;
         }
 
@@ -197,6 +275,42 @@ internal static class TableauValidator
         return ok;
     }
 
+    /// <summary>Checks that each dense stage's row sums to its node: Σⱼ aᵢⱼ = cᵢ for i = s + 1, …, s + m.</summary>
+    private static bool CheckDenseRowSums(ParsedTableau tableau, List<Diagnostic> diagnostics)
+    {
+        if (tableau.CDense is not { } cDense || tableau.ADense is not { } aDense)
+        {
+            return true;
+        }
+
+        var ok = true;
+        for (var m = 0; m < cDense.Items.Count; m++)
+        {
+            var row = aDense.Rows[m];
+            var c = cDense.Items[m];
+            var sum = row.Items.Sum(static a => a.Value);
+            Rational? exactSum = null;
+            if (row.IsExact && c.Exact is { } exactC)
+            {
+                exactSum = row.Items.Aggregate(Rational.Zero, static (total, a) => total + a.Exact!.Value);
+                if (exactSum.Value == exactC)
+                {
+                    continue;
+                }
+            }
+            else if (Math.Abs(sum - c.Value) <= SumTolerance * Math.Max(1, row.Items.Sum(static a => Math.Abs(a.Value))))
+            {
+                continue;
+            }
+
+            Report(diagnostics, DiagnosticDescriptors.InvalidDenseOutput, row.Location, tableau.DisplayName,
+                $"the coefficients of {row.Path} sum to {CoefficientFormatter.ForMessage(exactSum, sum)}, but a dense stage's row sums to its node, CDense[{m}] = {CoefficientFormatter.ForMessage(c.Exact, c.Value)}");
+            ok = false;
+        }
+
+        return ok;
+    }
+
     private static bool CheckWeightSum(ParsedTableau tableau, ParsedArray weights, List<Diagnostic> diagnostics)
     {
         string residual;
@@ -228,8 +342,8 @@ internal static class TableauValidator
         return false;
     }
 
-    /// <summary>Checks bᵢ(1) = bᵢ for every stage (and bₛ₊₁(1) = 0 for the end slope); bᵢ(0) = 0 holds by the
-    /// form of a row (coefficients of θ¹, θ², …, no constant term).</summary>
+    /// <summary>Checks bᵢ(1) = bᵢ for every stage (and bᵢ(1) = 0 for the end slope and the dense stages); bᵢ(0) = 0
+    /// holds by the form of a row (coefficients of θ¹, θ², …, no constant term).</summary>
     private static bool CheckDenseOutput(ParsedTableau tableau, List<Diagnostic> diagnostics)
     {
         if (tableau.BTheta is not { } dense)
@@ -242,8 +356,8 @@ internal static class TableauValidator
         for (var i = 0; i < dense.Rows.Count; i++)
         {
             var row = dense.Rows[i];
-            var isEndSlope = i == stages;
-            var b = isEndSlope ? new ParsedCoefficient(0, Rational.Zero, "0", row.Location) : tableau.B.Items[i];
+            var pastStages = i >= stages;
+            var b = pastStages ? new ParsedCoefficient(0, Rational.Zero, "0", row.Location) : tableau.B.Items[i];
             var sum = row.Items.Sum(static d => d.Value);
             Rational? exactSum = null;
             if (row.IsExact && b.Exact is not null)
@@ -259,9 +373,11 @@ internal static class TableauValidator
                 continue;
             }
 
-            var expected = isEndSlope
-                ? $"b_{i + 1}(1), the weight of the end slope f(t + h, y₁), must be 0"
-                : $"b_{i + 1}(1) must equal B[{i}] = {CoefficientFormatter.ForMessage(b.Exact, b.Value)}";
+            var expected = !pastStages
+                ? $"b_{i + 1}(1) must equal B[{i}] = {CoefficientFormatter.ForMessage(b.Exact, b.Value)}"
+                : tableau.DenseStages == 0
+                    ? $"b_{i + 1}(1), the weight of the end slope f(t + h, y₁), must be 0"
+                    : $"b_{i + 1}(1), the weight of dense stage {i - stages + 1}, must be 0";
             Report(diagnostics, DiagnosticDescriptors.InvalidDenseOutput, row.Location, tableau.DisplayName,
                 $"the coefficients of {row.Path} sum to {CoefficientFormatter.ForMessage(exactSum, sum)}, but {expected}");
             ok = false;
@@ -273,7 +389,8 @@ internal static class TableauValidator
     /// <summary>
     /// Checks the continuous order conditions Σ bᵢ(θ) Φᵢ(t) = θ^|t|/γ(t) for every tree up to the dense order,
     /// power by power: the θᵏ coefficients of Σ bᵢ(θ) Φᵢ(t) must be 1/γ(t) for k = |t| and 0 otherwise. A row past
-    /// the stages weights the end slope f(t + h, y₁), a stage s + 1 with the row B of A (c = 1).
+    /// the stages weights the end slope f(t + h, y₁), a stage s + 1 with the row B of A (c = 1), or, with dense
+    /// stages, those stages s + 1, …, s + m with their rows of ADense.
     /// </summary>
     private static void CheckDenseOrder(
         ParsedTableau tableau,
@@ -283,8 +400,10 @@ internal static class TableauValidator
         CancellationToken cancellationToken)
     {
         var dense = tableau.BTheta!;
-        var usesEndSlope = dense.Rows.Count == tableau.A.Rows.Count + 1;
-        var weights = usesEndSlope ? new ElementaryWeights([.. tableau.A.Rows, tableau.B]) : stageWeights;
+        var usesEndSlope = tableau.DenseStages == 0 && dense.Rows.Count == tableau.A.Rows.Count + 1;
+        var weights = tableau.ADense is { } aDense
+            ? new ElementaryWeights([.. tableau.A.Rows, .. aDense.Rows])
+            : usesEndSlope ? new ElementaryWeights([.. tableau.A.Rows, tableau.B]) : stageWeights;
         var degree = dense.Rows.Max(static row => row.Items.Count);
         var exact = weights.IsExact && dense.Rows.All(static row => row.IsExact);
         foreach (var tree in RootedTrees.UpToOrder(denseOrder))

@@ -16,11 +16,12 @@ internal static class GridSolve
     /// <returns>The solution; its <c>Ys</c> is <c>[B, T, ...]</c> with <c>Ys[:, 0] == y0</c>.</returns>
     public static OdeSolution Solve(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor> f, Tensor y0, TimeGrid grid, SolverOptions options)
     {
-        if (!scheme.HasDenseOutput || scheme.InterpolationUsesEndSlope || options.Event is not null)
+        if (!scheme.HasDenseOutput || scheme.InterpolationUsesEndSlope || scheme.DenseStages > 0 || options.Event is not null)
         {
             // Cubic Hermite and the interpolants that weight the end slope need the slope at each step's end, which
-            // the solver computes after its observers have seen the step, and an event cuts a step short after they
-            // have: the solver's own sampling of the grid (outputs after a row's event stay NaN).
+            // the solver computes after its observers have seen the step, an interpolant with dense stages evaluates
+            // the dynamics (which an observer cannot), and an event cuts a step short after they have: the solver's own
+            // sampling of the grid (outputs after a row's event stay NaN).
             using var times = grid.ToTensor(y0.device);
             return Ode.Solve(scheme, f, y0, times, options);
         }

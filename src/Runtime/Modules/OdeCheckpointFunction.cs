@@ -135,8 +135,8 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
     }
 
     // The step's outputs, [R', ...] for the rows that hold one (a row holding several appears once per output), as
-    // the solver wrote them: the scheme's dense output (with the end slope where it weights it), else cubic Hermite,
-    // and the step's end state itself at θ = 1.
+    // the solver wrote them: the scheme's dense output (with the end slope where it weights it, and its dense stages,
+    // evaluated again on these rows), else cubic Hermite, and the step's end state itself at θ = 1.
     private static Tensor Interpolated(CheckpointProblem problem, StageFunction stage, RecordedStep step, Tensor y, Tensor k1, RungeKuttaStep taken, HeldOutputs held)
     {
         var scheme = problem.Scheme;
@@ -144,9 +144,10 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
         Tensor Pick(Tensor x) => x.index_select(0, positions);
         var needsEndSlope = !scheme.HasDenseOutput || scheme.InterpolationUsesEndSlope;
         var endSlope = !needsEndSlope ? null : taken.EndSlope ?? stage(step.T.add(step.Dt), taken.Y);
-        var sub = new RungeKuttaStep(Pick(taken.Y), null, endSlope is null ? null : Pick(endSlope), [.. taken.ScaledStages.Select(Pick)]);
-        var theta = held.Theta.to_type(y.dtype);
         var dt = Pick(step.Dt);
+        var sub = new RungeKuttaStep(Pick(taken.Y), null, endSlope is null ? null : Pick(endSlope), [.. taken.ScaledStages.Select(Pick)]);
+        sub = scheme.EvaluateDenseStages(stage, Pick(step.T), dt, Pick(y), sub);
+        var theta = held.Theta.to_type(y.dtype);
         var values = !scheme.HasDenseOutput
             ? Hermite.Interpolate(Pick(y), sub.Y, Pick(k1), sub.EndSlope!, dt, theta)
             : scheme.InterpolationUsesEndSlope

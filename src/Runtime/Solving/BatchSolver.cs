@@ -273,6 +273,7 @@ internal sealed class BatchSolver : IDisposable
 
     public void Dispose()
     {
+        attempt.DisposeDenseStages();
         work.Dispose();
         ys?.Dispose();
         results?.Dispose();
@@ -861,6 +862,11 @@ internal sealed class BatchSolver : IDisposable
     }
 
     // The state inside the attempted step at fractions θ [W] (state dtype): the scheme's dense output, or cubic Hermite.
+    // A dense output with extra stages evaluates them on its first call in the step (so only in a step that holds an
+    // output time inside it, or an event), once for all the step's outputs and events, for the whole work set as the
+    // step's own stages are; the running rows count them as their own evaluations. They keep the autograd mode of this
+    // call, not of the first interpolation's (an event's root is bracketed without a graph, its state and the outputs
+    // with one), and live until the next iteration (the attempt owns them), not in the scope a caller opens per output.
     private Func<Tensor, Tensor> Interpolant()
     {
         var step = attempt.Step;
@@ -868,9 +874,32 @@ internal sealed class BatchSolver : IDisposable
         var dt = attempt.DtState;
         var k1 = attempt.K1;
         var k1New = attempt.K1New;
-        return theta => scheme.HasDenseOutput
-            ? scheme.Interpolate(y, step, dt, k1New, theta)
-            : Hermite.Interpolate(y, step.Y, k1, k1New, dt, theta);
+        if (!scheme.HasDenseOutput)
+        {
+            return theta => Hermite.Interpolate(y, step.Y, k1, k1New, dt, theta);
+        }
+
+        if (scheme.DenseStages == 0)
+        {
+            return theta => scheme.Interpolate(y, step, dt, k1New, theta);
+        }
+
+        var t = attempt.TState;
+        var recordGraph = is_grad_enabled();
+        return theta =>
+        {
+            if (attempt.DenseStep is null)
+            {
+                using (enable_grad(recordGraph))
+                {
+                    attempt.SetDenseStep(scheme.EvaluateDenseStages(Evaluate, t, dt, y, step), scheme.Stages);
+                }
+
+                attempt.StageCalls += scheme.DenseStages;
+            }
+
+            return scheme.Interpolate(y, attempt.DenseStep!, dt, k1New, theta);
+        };
     }
 
     // Terminal events: rows whose accepted step crosses zero of the event function stop at the crossing, located on

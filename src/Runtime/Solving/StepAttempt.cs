@@ -10,6 +10,8 @@ namespace NeuralOde.Solving;
 /// </summary>
 internal sealed class StepAttempt
 {
+    private Tensor[] denseStages = [];
+
     /// <summary>Creates the buffers for up to <paramref name="capacity"/> rows.</summary>
     /// <param name="capacity">The most rows of a work set.</param>
     public StepAttempt(int capacity)
@@ -87,7 +89,7 @@ internal sealed class StepAttempt
     /// <summary>Gets or sets whether every row of the work set accepted.</summary>
     public bool AllAccepted { get; set; }
 
-    /// <summary>Gets or sets the dynamics' calls of the step itself (stages 2…s).</summary>
+    /// <summary>Gets or sets the dynamics' calls of the step itself (stages 2…s, and its dense stages once evaluated).</summary>
     public int StageCalls { get; set; }
 
     /// <summary>Gets or sets each row's time in the state's dtype, <c>[W]</c>.</summary>
@@ -104,6 +106,14 @@ internal sealed class StepAttempt
 
     /// <summary>Gets or sets the generated step's results.</summary>
     public RungeKuttaStep Step { get; set; } = null!;
+
+    /// <summary>
+    /// Gets the step with the dense output's extra stages, once evaluated in this iteration; null until then (and for
+    /// schemes without dense stages). Its extra stages belong to no dispose scope (the interpolant is called inside
+    /// scopes that end with each output): <see cref="SetDenseStep"/> takes them, and the next <see cref="Begin"/> or
+    /// <see cref="DisposeDenseStages"/> disposes them.
+    /// </summary>
+    public RungeKuttaStep? DenseStep { get; private set; }
 
     /// <summary>Gets or sets the next state of every row, <c>[W, ...]</c> (the start state where not accepted).</summary>
     public Tensor YNew { get; set; } = null!;
@@ -139,5 +149,33 @@ internal sealed class StepAttempt
         HasOutputLimit = false;
         EventValues = null;
         ActiveRows = AcceptRows = ClockStart = ClockEnd = ClockStep = null;
+        DisposeDenseStages();
+    }
+
+    /// <summary>Keeps the step with its dense stages for the rest of the iteration, taking the dense stages out of their
+    /// dispose scope.</summary>
+    /// <param name="step">The step <see cref="RungeKuttaScheme.EvaluateDenseStages"/> returned.</param>
+    /// <param name="stages">The scheme's own stages s; the scaled stages after them are the dense ones.</param>
+    public void SetDenseStep(RungeKuttaStep step, int stages)
+    {
+        DisposeDenseStages();
+        DenseStep = step;
+        denseStages = [.. step.ScaledStages.Skip(stages)];
+        foreach (var stage in denseStages)
+        {
+            stage.DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>Disposes the dense stages of the iteration, if any were evaluated.</summary>
+    public void DisposeDenseStages()
+    {
+        foreach (var stage in denseStages)
+        {
+            stage.Dispose();
+        }
+
+        denseStages = [];
+        DenseStep = null;
     }
 }

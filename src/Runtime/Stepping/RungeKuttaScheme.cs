@@ -64,11 +64,32 @@ public abstract class RungeKuttaScheme
     public virtual bool InterpolationUsesEndSlope => false;
 
     /// <summary>
+    /// Gets the number m of extra stages the continuous extension needs (0 for most schemes): evaluations of the right-hand
+    /// side that a step makes only when it holds an output time, through <see cref="EvaluateDenseStages"/>.
+    /// </summary>
+    public virtual int DenseStages => 0;
+
+    /// <summary>
+    /// Evaluates the continuous extension's extra stages of a step, once per step that holds an output time:
+    /// hkᵢ = h·f(t + cᵢ·dt, y + Σⱼ aᵢⱼ·hkⱼ) for i = s + 1, …, s + <see cref="DenseStages"/>, from the step's own stages.
+    /// </summary>
+    /// <param name="f">The right-hand side; it is called <see cref="DenseStages"/> times.</param>
+    /// <param name="t">Each row's time at the step's start, <c>[B]</c>.</param>
+    /// <param name="dt">The step per row that produced <paramref name="step"/>, <c>[B]</c>.</param>
+    /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
+    /// <param name="step">The step taken from <paramref name="y"/>.</param>
+    /// <returns>The step with its s scaled stages followed by the m dense ones, each <c>[B, ...]</c>, to pass to
+    /// <c>Interpolate</c>; it shares <paramref name="step"/>'s tensors (dispose one of the two), and it is
+    /// <paramref name="step"/> itself when the scheme has no dense stages.</returns>
+    public virtual RungeKuttaStep EvaluateDenseStages(StageFunction f, Tensor t, Tensor dt, Tensor y, RungeKuttaStep step) => step;
+
+    /// <summary>
     /// Evaluates the scheme's own continuous extension inside a step from the step's stages alone:
     /// <c>y(t + θ·dt) = y + Σ bᵢ(θ)·h·kᵢ</c>.
     /// </summary>
     /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
-    /// <param name="step">The step taken from <paramref name="y"/>.</param>
+    /// <param name="step">The step taken from <paramref name="y"/>, with its dense stages when <see cref="DenseStages"/> is
+    /// not 0 (the step <see cref="EvaluateDenseStages"/> returns).</param>
     /// <param name="theta">The fraction of the step per row, <c>[B]</c>, normally in [0, 1].</param>
     /// <returns>The interpolated state, <c>[B, ...]</c>.</returns>
     /// <exception cref="NotSupportedException">The scheme declares no dense output (<see cref="HasDenseOutput"/> is false).</exception>
@@ -83,7 +104,8 @@ public abstract class RungeKuttaScheme
     /// <c>y(t + θ·dt) = y + Σ bᵢ(θ)·h·kᵢ (+ bₛ₊₁(θ)·h·f(t + dt, y₁) when <see cref="InterpolationUsesEndSlope"/>)</c>.
     /// </summary>
     /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
-    /// <param name="step">The step taken from <paramref name="y"/>.</param>
+    /// <param name="step">The step taken from <paramref name="y"/>, with its dense stages when <see cref="DenseStages"/> is
+    /// not 0 (the step <see cref="EvaluateDenseStages"/> returns).</param>
     /// <param name="dt">The step per row that produced <paramref name="step"/>, <c>[B]</c>.</param>
     /// <param name="endSlope">The slope at the step's end, <c>f(t + dt, step.Y)</c>, <c>[B, ...]</c> (the next step's
     /// first stage); read only when <see cref="InterpolationUsesEndSlope"/>, never modified.</param>
@@ -92,6 +114,19 @@ public abstract class RungeKuttaScheme
     /// <exception cref="NotSupportedException">The scheme declares no dense output (<see cref="HasDenseOutput"/> is false).</exception>
     public virtual Tensor Interpolate(Tensor y, RungeKuttaStep step, Tensor dt, Tensor endSlope, Tensor theta) =>
         Interpolate(y, step, theta);
+
+    /// <summary>Checks that <paramref name="step"/> holds the dense stages its interpolant reads.</summary>
+    /// <param name="step">The step passed to <c>Interpolate</c>.</param>
+    /// <exception cref="ArgumentException">It holds only the step's own stages: the dense ones were not evaluated.</exception>
+    protected void RequireDenseStages(RungeKuttaStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (step.ScaledStages.Count < Stages + DenseStages)
+        {
+            throw new ArgumentException(
+                $"The dense output of '{Name}' needs {DenseStages} extra stage(s) that this step does not hold; pass the step returned by EvaluateDenseStages.", nameof(step));
+        }
+    }
 
     /// <summary>
     /// Gets the native scalars of the tableau's coefficients for the generated step, created on its first call: not

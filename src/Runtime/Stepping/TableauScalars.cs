@@ -23,8 +23,8 @@ public sealed class TableauScalars
     public TableauScalars(ButcherTableau tableau)
     {
         ArgumentNullException.ThrowIfNull(tableau);
-        c = Create(tableau.C);
-        a = [.. tableau.A.Select(Create)];
+        c = [.. Create(tableau.C), .. Create(tableau.CDense)];
+        a = [.. tableau.A.Select(Create), .. tableau.ADense.Select(Create)];
         b = Create(tableau.B);
         e = tableau.E is null ? [] : Create(tableau.E);
         d = tableau.BTheta is null ? [] : [.. tableau.BTheta.Select(Create)];
@@ -35,12 +35,12 @@ public sealed class TableauScalars
     public Scalar One { get; }
 
     /// <summary>Gets the node cᵢ.</summary>
-    /// <param name="i">The stage, 1 to s.</param>
+    /// <param name="i">The stage, 1 to s, or s + 1 to s + m for the dense output's extra stages.</param>
     /// <returns>The scalar.</returns>
     public Scalar C(int i) => c[i - 1];
 
     /// <summary>Gets the coefficient aᵢⱼ.</summary>
-    /// <param name="i">The stage, 2 to s.</param>
+    /// <param name="i">The stage, 2 to s, or s + 1 to s + m for the dense output's extra stages.</param>
     /// <param name="j">The earlier stage, 1 to i − 1.</param>
     /// <returns>The scalar.</returns>
     public Scalar A(int i, int j) => a[i - 1][j - 1];
@@ -56,7 +56,7 @@ public sealed class TableauScalars
     public Scalar E(int i) => e[i - 1];
 
     /// <summary>Gets the θᵏ coefficient of the dense-output polynomial bᵢ(θ).</summary>
-    /// <param name="i">The stage, 1 to s (s + 1 for the end slope).</param>
+    /// <param name="i">The stage, 1 to s (s + 1 for the end slope, or s + 1 to s + m for the dense stages).</param>
     /// <param name="k">The power of θ, 1 or more.</param>
     /// <returns>The scalar.</returns>
     public Scalar D(int i, int k) => d[i - 1][k - 1];

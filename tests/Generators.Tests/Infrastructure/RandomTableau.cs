@@ -8,7 +8,8 @@ namespace NeuralOde.Generators.Tests.Infrastructure;
 /// Writes random valid tableau declarations of order 1 (the only condition is Σb = 1, so any A will do): 1–6 stages,
 /// entries drawn from 0, ±1, small fractions and decimals; nodes as the row sums; sometimes FSAL (last row of A = b,
 /// c = 1, b_s = 0); sometimes embedded weights (order 1, different from b) and dense output with rows of any degree,
-/// an empty row where bᵢ = 0 included. Exact entries are kept as fractions, so that sums stay exact.
+/// an empty row where bᵢ = 0 included, and sometimes one or two dense stages with it. Exact entries are kept as
+/// fractions, so that sums stay exact.
 /// </summary>
 internal static class RandomTableau
 {
@@ -46,9 +47,20 @@ internal static class RandomTableau
         }
 
         Value[][]? bTheta = null;
+        var aDense = new List<Value[]>();
         if (random.Next(2) == 0)
         {
             bTheta = [.. b.Select(weight => Polynomial(random, weight))];
+
+            // Sometimes dense stages: rows over the stages and the dense stages before them, weighted by polynomials
+            // that vanish at θ = 1.
+            var denseStages = random.Next(3) == 0 ? random.Next(1, 3) : 0;
+            for (var m = 0; m < denseStages; m++)
+            {
+                aDense.Add([.. Enumerable.Range(0, stages + m).Select(_ => Entry(random))]);
+            }
+
+            bTheta = [.. bTheta, .. aDense.Select(_ => Polynomial(random, Value.Zero))];
         }
 
         var text = new StringBuilder();
@@ -74,6 +86,12 @@ internal static class RandomTableau
         if (bTheta is not null)
         {
             text.Append(CultureInfo.InvariantCulture, $"    internal static readonly double[][] BTheta = [{string.Join(", ", bTheta.Select(Vector))}];\n");
+        }
+
+        if (aDense.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"    internal static readonly double[] CDense = {Vector(aDense.Select(static row => Sum(row)))};\n");
+            text.Append(CultureInfo.InvariantCulture, $"    internal static readonly double[][] ADense = [{string.Join(", ", aDense.Select(Vector))}];\n");
         }
 
         return text.Append("}\n").ToString();

@@ -20,13 +20,15 @@ namespace NeuralOde.Generators.Tests.Infrastructure;
 public sealed class SourceTableau
 {
     private SourceTableau(
-        Coefficient[] c, Coefficient[][] a, Coefficient[] b, Coefficient[]? bHat, Coefficient[][]? bTheta)
+        Coefficient[] c, Coefficient[][] a, Coefficient[] b, Coefficient[]? bHat, Coefficient[][]? bTheta, Coefficient[] cDense, Coefficient[][] aDense)
     {
         C = c;
         A = a;
         B = b;
         BHat = bHat;
         BTheta = bTheta;
+        CDense = cDense;
+        ADense = aDense;
     }
 
     /// <summary>Gets the nodes, [s].</summary>
@@ -43,6 +45,12 @@ public sealed class SourceTableau
 
     /// <summary>Gets the dense-output coefficients: row i holds the coefficients of θ, θ², … in bᵢ(θ); or null.</summary>
     public Coefficient[][]? BTheta { get; }
+
+    /// <summary>Gets the nodes of the dense output's extra stages, [m] (empty without them).</summary>
+    public Coefficient[] CDense { get; }
+
+    /// <summary>Gets the rows of the dense output's extra stages, row m holding s + m entries (empty without them).</summary>
+    public Coefficient[][] ADense { get; }
 
     /// <summary>Gets the number of stages s.</summary>
     public int Stages => B.Length;
@@ -69,7 +77,9 @@ public sealed class SourceTableau
             Matrix("A"),
             Vector("B"),
             fields.ContainsKey("BHat") ? Vector("BHat") : null,
-            fields.ContainsKey("BTheta") ? Matrix("BTheta") : null);
+            fields.ContainsKey("BTheta") ? Matrix("BTheta") : null,
+            fields.ContainsKey("CDense") ? Vector("CDense") : [],
+            fields.ContainsKey("ADense") ? Matrix("ADense") : []);
     }
 
     /// <summary>Evaluates one coefficient exactly: the nearest double, and the fraction when every literal is an integer.</summary>

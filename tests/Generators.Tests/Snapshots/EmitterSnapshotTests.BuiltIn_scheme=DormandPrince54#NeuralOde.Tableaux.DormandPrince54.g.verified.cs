@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class DormandPrince54
     {
-        /// <summary>Gets the generated DOPRI5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output of order 4).</summary>
+        /// <summary>Gets the generated DOPRI5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output of order 4 with 1 extra stage).</summary>
         public static global::NeuralOde.Tableaux.DormandPrince54.Method Scheme => global::NeuralOde.Tableaux.DormandPrince54.Method.Instance;
 
-        /// <summary>The DOPRI5 scheme compiled from <see cref="global::NeuralOde.Tableaux.DormandPrince54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output of order 4.</summary>
+        /// <summary>The DOPRI5 scheme compiled from <see cref="global::NeuralOde.Tableaux.DormandPrince54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output of order 4 with 1 extra stage.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.DormandPrince54.Method>
         {
@@ -40,6 +40,9 @@ namespace NeuralOde.Tableaux
 
             /// <inheritdoc/>
             public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override int DenseStages => 1;
 
             // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
             // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
@@ -97,40 +100,54 @@ namespace NeuralOde.Tableaux
                 bTheta:
                 [
                     [
-                        new(1, "1"), new(-2.8605386690370884, "-4034104133/1410260304"),
-                        new(3.099577878709121, "105330401/33982176"),
-                        new(-1.1618105836403092, "-13107642775/11282082432"),
-                        new(0.013917207301610328, "6542295/470086768")
+                        new(1, "1"), new(-3.8378336044010593, "-118301919587/30825182064"),
+                        new(6.8527505421354515, "422474566201/61650364128"),
+                        new(-5.736271104401059, "-1414572809293/246601456512"), new(1.8125, "29/16")
                     ],
                     [new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0"), new(0, "0")],
                     [
-                        new(0, "0"), new(4.047141499642786, "132343189600/32700410799"),
-                        new(-6.345354046938926, "-833316000/131326951"),
-                        new(2.795465086414005, "91412856700/32700410799"),
-                        new(-0.04801624082496286, "-523383600/10900136933")
+                        new(0, "0"), new(9.87948162437404, "7061447508400/714758909109"),
+                        new(-28.74368921460612, "-6848269315600/238252969703"),
+                        new(30.095115047554632, "21510751600900/714758909109"),
+                        new(-10.78167115902965, "-4000/371")
                     ],
                     [
-                        new(0, "0"), new(-3.941160071112659, "-115792950/29380423"),
-                        new(10.904003027940295, "185270875/16991088"),
-                        new(-6.729317509209278, "-12653452475/1880347072"),
-                        new(0.4175162190483098, "98134425/235043384")
+                        new(0, "0"), new(4.775853076693769, "6134022525/1284382586"),
+                        new(-22.57253948672087, "-695802639325/30825182064"),
+                        new(34.07272807669377, "1400397395175/41100242752"), new(-15.625, "-125/8")
                     ],
                     [
-                        new(0, "0"), new(2.8419447015870345, "70805911779/24914598704"),
-                        new(-7.547675862959386, "-4531260609/600351776"),
-                        new(4.957636724931253, "988140236175/199316789632"),
-                        new(-0.5742817428041846, "-14307999165/24914598704")
+                        new(0, "0"), new(-1.6741672315922869, "-911715005043/544578216464"),
+                        new(9.795858048090235, "10669221809127/1089156432928"),
+                        new(-16.181095297630023, "-70494976140939/4356625731712"),
+                        new(7.7370283018867925, "6561/848")
                     ],
                     [
-                        new(0, "0"), new(-1.6109886359167997, "-331320693/205662961"),
-                        new(4.218915839039518, "31361737/7433601"),
-                        new(-2.950103865566732, "-2426908385/822651844"),
-                        new(0.47312904339639456, "97305120/205662961")
+                        new(0, "0"), new(0.35382777426903367, "1590575811/4495339051"),
+                        new(-3.3267031675856864, "-44863975981/13486017153"),
+                        new(6.246684917126177, "112323866589/17981356204"), new(-3.142857142857143, "-22/7")
                     ],
                     [
-                        new(0, "0"), new(1.523601174836727, "44764047/29380423"),
-                        new(-4.329466835790622, "-1532549/353981"), new(3.0881301470710616, "90730570/29380423"),
-                        new(-0.2822644861171672, "-8293050/29380423")
+                        new(0, "0"), new(-0.8032505059205155, "-515840481/642191293"),
+                        new(4.606501011841031, "2958254841/642191293"),
+                        new(-7.8032505059205155, "-5011179532/642191293"), new(4, "4")
+                    ],
+                    [
+                        new(0, "0"), new(-8.693911133422981, "-5583154032/642191293"),
+                        new(33.387822266845966, "21441368752/642191293"),
+                        new(-40.69391113342298, "-26133275408/642191293"), new(16, "16")
+                    ],
+                ],
+                cDense: [new(0.5, "1/2")],
+                aDense:
+                [
+                    [
+                        new(0.10013431883002395, "6025192743/60171106304"), new(0, "0"),
+                        new(0.3918321794184259, "51252292925/130801643196"),
+                        new(-0.02982460176594817, "-2691868925/90256659456"),
+                        new(0.05893268337240795, "187940372067/3189068634112"),
+                        new(-0.04497888809104361, "-1776094331/39487288512"),
+                        new(0.023904308236133973, "11237099/470086768")
                     ],
                 ]);
 
@@ -197,11 +214,44 @@ namespace NeuralOde.Tableaux
             }
 
             /// <inheritdoc/>
+            public override global::NeuralOde.Stepping.RungeKuttaStep EvaluateDenseStages(
+                global::NeuralOde.Stepping.StageFunction f,
+                global::TorchSharp.torch.Tensor t,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var s = Scalars;
+                var h = PerRow(dt, y);
+
+                // The step's scaled stages hkⱼ, as Step returned them.
+                var hk1 = step.ScaledStages[0];
+                var hk3 = step.ScaledStages[2];
+                var hk4 = step.ScaledStages[3];
+                var hk5 = step.ScaledStages[4];
+                var hk6 = step.ScaledStages[5];
+                var hk7 = step.ScaledStages[6];
+
+                // Dense stage i: Yi = y + Σⱼ aᵢⱼ·hkⱼ over the stages before it, then hki = h·f(t + cᵢ·dt, Yi).
+                var Y8 = y.add(hk1, s.A(8, 1)).add_(hk3, s.A(8, 3)).add_(hk4, s.A(8, 4))
+                    .add_(hk5, s.A(8, 5)).add_(hk6, s.A(8, 6)).add_(hk7, s.A(8, 7));
+                var hk8 = ScaleSlope(f(t.add(dt, s.C(8)), Y8), h);
+
+                return new global::NeuralOde.Stepping.RungeKuttaStep(
+                    step.Y,
+                    step.Error,
+                    step.EndSlope,
+                    scaledStages: [.. step.ScaledStages, hk8.MoveToOuterDisposeScope()]);
+            }
+
+            /// <inheritdoc/>
             public override global::TorchSharp.torch.Tensor Interpolate(
                 global::TorchSharp.torch.Tensor y,
                 global::NeuralOde.Stepping.RungeKuttaStep step,
                 global::TorchSharp.torch.Tensor theta)
             {
+                RequireDenseStages(step);
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
                 var th = PerRow(theta, y);
@@ -223,6 +273,8 @@ namespace NeuralOde.Tableaux
                     .add_(th5, s.D(6, 5));
                 var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4))
                     .add_(th5, s.D(7, 5));
+                var b8 = th2.mul(s.D(8, 2)).add_(th3, s.D(8, 3)).add_(th4, s.D(8, 4))
+                    .add_(th5, s.D(8, 5));
 
                 var result = y
                     .addcmul(step.ScaledStages[0], b1, s.One)
@@ -230,7 +282,8 @@ namespace NeuralOde.Tableaux
                     .addcmul_(step.ScaledStages[3], b4, s.One)
                     .addcmul_(step.ScaledStages[4], b5, s.One)
                     .addcmul_(step.ScaledStages[5], b6, s.One)
-                    .addcmul_(step.ScaledStages[6], b7, s.One);
+                    .addcmul_(step.ScaledStages[6], b7, s.One)
+                    .addcmul_(step.ScaledStages[7], b8, s.One);
                 return result.MoveToOuterDisposeScope();
             }
         }

@@ -6,10 +6,10 @@ namespace NeuralOde.Tableaux
 {
     partial class Tsitouras54
     {
-        /// <summary>Gets the generated Tsit5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output of order 4).</summary>
+        /// <summary>Gets the generated Tsit5 scheme (7 stages, order 5, embedded order 4, first same as last, dense output of order 4 with 1 extra stage).</summary>
         public static global::NeuralOde.Tableaux.Tsitouras54.Method Scheme => global::NeuralOde.Tableaux.Tsitouras54.Method.Instance;
 
-        /// <summary>The Tsit5 scheme compiled from <see cref="global::NeuralOde.Tableaux.Tsitouras54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output of order 4.</summary>
+        /// <summary>The Tsit5 scheme compiled from <see cref="global::NeuralOde.Tableaux.Tsitouras54"/>: 7 stages, order 5, embedded order 4, first same as last, dense output of order 4 with 1 extra stage.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NeuralOde.Generators", "%VERSION%")]
         public sealed class Method : global::NeuralOde.Stepping.RungeKuttaScheme, global::NeuralOde.Stepping.IRungeKuttaScheme<global::NeuralOde.Tableaux.Tsitouras54.Method>
         {
@@ -40,6 +40,9 @@ namespace NeuralOde.Tableaux
 
             /// <inheritdoc/>
             public override int? DenseOrder => 4;
+
+            /// <inheritdoc/>
+            public override int DenseStages => 1;
 
             // Every coefficient, once: its value and, where the declaration is exact, its fraction. The step reads
             // their native scalars as s.C(i), s.A(i, j), s.B(i), s.E(i) and s.D(i, k), indexed as in the paper.
@@ -96,27 +99,46 @@ namespace NeuralOde.Tableaux
                 bTheta:
                 [
                     [
-                        new(1, "1"), new(-2.763706197274826, null), new(2.9132554618219126, null),
-                        new(-1.0530884977290216, null)
-                    ],
-                    [new(0, "0"), new(0.13169999999999998, null), new(-0.2234, null), new(0.1017, null)],
-                    [
-                        new(0, "0"), new(3.9302962368947516, null), new(-5.941033872131505, null),
-                        new(2.490627285651253, null)
+                        new(1, "1"), new(-3.6412673340930413, null), new(6.353319331822427, null),
+                        new(-5.300532827275404, null), new(1.6849415963640835, null)
                     ],
                     [
-                        new(0, "0"), new(-12.411077166933676, null), new(30.33818863028232, null),
-                        new(-16.548102889244902, null)
+                        new(0, "0"), new(0.25685110902016867, null), new(-0.7137022180413205, null),
+                        new(0.706851109022135, null), new(-0.24000000000098315, null)
                     ],
                     [
-                        new(0, "0"), new(37.50931341651104, null), new(-88.1789048947664, null),
-                        new(47.37952196281928, null)
+                        new(0, "0"), new(9.929443200982746, null), new(-29.456679410244696, null),
+                        new(31.524477469613633, null), new(-11.517351609937187, null)
                     ],
                     [
-                        new(0, "0"), new(-27.896526289197286, null), new(65.09189467479366, null),
-                        new(-34.87065786149661, null)
+                        new(0, "0"), new(4.851958765303517, null), new(-37.2840890128571, null),
+                        new(66.9073446003219, null), new(-33.09620577866467, null)
                     ],
-                    [new(0, "0"), new(1.5, null), new(-4, "-4"), new(2.5, null)],
+                    [
+                        new(0, "0"), new(-3.711107236465109, null), new(73.22360478236209, null),
+                        new(-151.76423543250755, null), new(78.96166837117484, null)
+                    ],
+                    [
+                        new(0, "0"), new(1.2358230723223678, null), new(-48.965856627205, null),
+                        new(105.84779665794183, null), new(-55.79305257895942, null)
+                    ],
+                    [
+                        new(0, "0"), new(-0.58607250212491, null), new(4.172145004273615, null),
+                        new(-7.586072502173835, null), new(4.000000000024866, null)
+                    ],
+                    [
+                        new(0, "0"), new(-8.33562907494574, null), new(32.67125814988999, null),
+                        new(-40.3356290749427, null), new(15.999999999998465, null)
+                    ],
+                ],
+                cDense: [new(0.5, "1/2")],
+                aDense:
+                [
+                    [
+                        new(0.10741235230096877, null), new(0.01135625, null), new(0.3956090305604531, null),
+                        new(-0.3447521435259355, null), new(1.3161853649581647, null),
+                        new(-1.0170608542936512, null), new(0.03125, null)
+                    ],
                 ]);
 
             /// <inheritdoc/>
@@ -183,27 +205,71 @@ namespace NeuralOde.Tableaux
             }
 
             /// <inheritdoc/>
+            public override global::NeuralOde.Stepping.RungeKuttaStep EvaluateDenseStages(
+                global::NeuralOde.Stepping.StageFunction f,
+                global::TorchSharp.torch.Tensor t,
+                global::TorchSharp.torch.Tensor dt,
+                global::TorchSharp.torch.Tensor y,
+                global::NeuralOde.Stepping.RungeKuttaStep step)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var s = Scalars;
+                var h = PerRow(dt, y);
+
+                // The step's scaled stages hkⱼ, as Step returned them.
+                var hk1 = step.ScaledStages[0];
+                var hk2 = step.ScaledStages[1];
+                var hk3 = step.ScaledStages[2];
+                var hk4 = step.ScaledStages[3];
+                var hk5 = step.ScaledStages[4];
+                var hk6 = step.ScaledStages[5];
+                var hk7 = step.ScaledStages[6];
+
+                // Dense stage i: Yi = y + Σⱼ aᵢⱼ·hkⱼ over the stages before it, then hki = h·f(t + cᵢ·dt, Yi).
+                var Y8 = y.add(hk1, s.A(8, 1)).add_(hk2, s.A(8, 2)).add_(hk3, s.A(8, 3))
+                    .add_(hk4, s.A(8, 4)).add_(hk5, s.A(8, 5)).add_(hk6, s.A(8, 6))
+                    .add_(hk7, s.A(8, 7));
+                var hk8 = ScaleSlope(f(t.add(dt, s.C(8)), Y8), h);
+
+                return new global::NeuralOde.Stepping.RungeKuttaStep(
+                    step.Y,
+                    step.Error,
+                    step.EndSlope,
+                    scaledStages: [.. step.ScaledStages, hk8.MoveToOuterDisposeScope()]);
+            }
+
+            /// <inheritdoc/>
             public override global::TorchSharp.torch.Tensor Interpolate(
                 global::TorchSharp.torch.Tensor y,
                 global::NeuralOde.Stepping.RungeKuttaStep step,
                 global::TorchSharp.torch.Tensor theta)
             {
+                RequireDenseStages(step);
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
                 var th = PerRow(theta, y);
                 var th2 = th.mul(th);
                 var th3 = th2.mul(th);
                 var th4 = th3.mul(th);
+                var th5 = th4.mul(th);
 
                 // bᵢ(θ) per row, for each stage with a nonzero polynomial.
                 var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
-                    .add_(th4, s.D(1, 4));
-                var b2 = th2.mul(s.D(2, 2)).add_(th3, s.D(2, 3)).add_(th4, s.D(2, 4));
-                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4));
-                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4));
-                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4));
-                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4));
-                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4));
+                    .add_(th4, s.D(1, 4)).add_(th5, s.D(1, 5));
+                var b2 = th2.mul(s.D(2, 2)).add_(th3, s.D(2, 3)).add_(th4, s.D(2, 4))
+                    .add_(th5, s.D(2, 5));
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4))
+                    .add_(th5, s.D(3, 5));
+                var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4))
+                    .add_(th5, s.D(4, 5));
+                var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4))
+                    .add_(th5, s.D(5, 5));
+                var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4))
+                    .add_(th5, s.D(6, 5));
+                var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4))
+                    .add_(th5, s.D(7, 5));
+                var b8 = th2.mul(s.D(8, 2)).add_(th3, s.D(8, 3)).add_(th4, s.D(8, 4))
+                    .add_(th5, s.D(8, 5));
 
                 var result = y
                     .addcmul(step.ScaledStages[0], b1, s.One)
@@ -212,7 +278,8 @@ namespace NeuralOde.Tableaux
                     .addcmul_(step.ScaledStages[3], b4, s.One)
                     .addcmul_(step.ScaledStages[4], b5, s.One)
                     .addcmul_(step.ScaledStages[5], b6, s.One)
-                    .addcmul_(step.ScaledStages[6], b7, s.One);
+                    .addcmul_(step.ScaledStages[6], b7, s.One)
+                    .addcmul_(step.ScaledStages[7], b8, s.One);
                 return result.MoveToOuterDisposeScope();
             }
         }
