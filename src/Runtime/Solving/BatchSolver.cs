@@ -771,13 +771,21 @@ internal sealed class BatchSolver : IDisposable
             needSlopeAnywhere |= needSlope;
         }
 
+        // When no row accepted, the state and slope stay the very same tensors (an observer may have kept what it
+        // learnt at them: the adjoint keeps the first stage's evaluation for the retried step).
+        var noneAccepted = !accept.Contains(true);
         attempt.AllAccepted = allAccepted;
-        var acceptRows = allAccepted ? null : PerRow(AcceptRows());
-        attempt.YNew = allAccepted ? step.Y : where(acceptRows!, step.Y, attempt.Y);
+        var acceptRows = allAccepted || noneAccepted ? null : PerRow(AcceptRows());
+        attempt.YNew = allAccepted ? step.Y : noneAccepted ? attempt.Y : where(acceptRows!, step.Y, attempt.Y);
 
         // The slope at the new state: free for FSAL schemes, one evaluation otherwise (it is the next step's k1).
         var freshSlope = true;
-        if (scheme.IsFsal && step.EndSlope is not null)
+        if (noneAccepted)
+        {
+            attempt.K1New = attempt.K1;
+            freshSlope = false;
+        }
+        else if (scheme.IsFsal && step.EndSlope is not null)
         {
             attempt.K1New = allAccepted ? step.EndSlope : where(acceptRows!, step.EndSlope, attempt.K1);
         }
