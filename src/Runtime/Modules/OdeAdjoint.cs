@@ -229,13 +229,13 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             return [.. terms.Select(static t => t.MoveToOuterDisposeScope())];
         }
 
-        // Drops the retained evaluations, except the one at `keep` (the step's end state: with FSAL, its slope is the
-        // next step's first stage).
-        public void Forget(Tensor keep)
+        // Drops the retained evaluations, except those at the step's end state (with FSAL, its slope is the next step's
+        // first stage) and at its start (the first stage again when the step is retried).
+        public void Forget(RungeKuttaStep step, Tensor start)
         {
             foreach (var (state, evaluation) in evaluations.ToList())
             {
-                if (!ReferenceEquals(state, keep))
+                if (!ReferenceEquals(state, step.Y) && !ReferenceEquals(state, start))
                 {
                     evaluation.Dispose();
                     evaluations.Remove(state);
@@ -411,7 +411,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 pending = null;
             }
 
-            augmented.Forget(context.Step.Y);
+            augmented.Forget(context.Step, context.Y);
         }
 
         public void AcceptRows(StepContext context, Tensor accept)
@@ -425,7 +425,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 }
             }
 
-            augmented.Forget(context.Step.Y);
+            augmented.Forget(context.Step, context.Y);
         }
 
         // The nonzero weights −w(i), by stage.
