@@ -180,6 +180,7 @@ internal sealed record MachineInfo
 [JsonSerializable(typeof(ProblemHeader))]
 [JsonSerializable(typeof(BenchManifest))]
 [JsonSerializable(typeof(BenchReport))]
+[JsonSerializable(typeof(AnchorReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext
 {
 }
