@@ -90,7 +90,7 @@ internal sealed class BenchSettings : CommandSettings
 
     /// <summary>Gets or sets the anchor-schema output file.</summary>
     [CommandOption("--out <FILE>")]
-    [Description("Also write every case as a record of the anchor harness's schema (shared/anchors/README.md: {\"library\": \"neuralode\", \"results\": [...]}, written atomically), which its summarize.py prints beside torchdiffeq and torchode. Default: no such file.")]
+    [Description("Also write every case as a record of the anchor harness's schema (shared/anchors/README.md: {\"library\": \"neuralode\", \"results\": [[...]]}, written atomically), which its summarize.py prints beside torchdiffeq and torchode. Default: no such file.")]
     public string? Out { get; set; }
 
     /// <summary>Gets or sets the gradient modes: none (forward solves only), backprop, adjoint, checkpointed, both or
