@@ -181,6 +181,8 @@ internal sealed record MachineInfo
 [JsonSerializable(typeof(BenchManifest))]
 [JsonSerializable(typeof(BenchReport))]
 [JsonSerializable(typeof(AnchorReport))]
+[JsonSerializable(typeof(MemoryResult))]
+[JsonSerializable(typeof(MemoryReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext
 {
 }

@@ -1,0 +1,43 @@
+using NeuralOde.Solving;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Demo.Bench;
+
+/// <summary>What one <c>bench-memory</c> measurement solves: <see cref="HarmonicOscillators"/> with <see cref="Rows"/>
+/// rows from t = 0 to <see cref="T1"/>, adaptively.</summary>
+internal sealed record MemoryCase
+{
+    /// <summary>Gets the number of rows B of the <c>[B, 2]</c> state.</summary>
+    public long Rows { get; init; } = 1_000_000;
+
+    /// <summary>Gets the scheme's name (it must have an error estimate).</summary>
+    public string Scheme { get; init; } = "DOPRI5";
+
+    /// <summary>Gets the state's dtype.</summary>
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+
+    /// <summary>Gets the relative tolerance.</summary>
+    public double Rtol { get; init; } = 1e-3;
+
+    /// <summary>Gets the absolute tolerance.</summary>
+    public double Atol { get; init; } = 1e-6;
+
+    /// <summary>Gets the end time.</summary>
+    public double T1 { get; init; } = 10;
+
+    /// <summary>Gets the compaction mode.</summary>
+    public CompactionMode Compaction { get; init; } = CompactionMode.Auto;
+
+    /// <summary>Gets libtorch's intra-op threads.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Gets the rows of the untimed warm-up solve run before the baseline is read.</summary>
+    public long WarmupRows => Math.Min(Rows, 1024);
+
+    /// <summary>Builds the solver options.</summary>
+    /// <returns>Adaptive options with the case's tolerances and compaction.</returns>
+    public SolverOptions Options() =>
+        // The streaming solve (SolverOptions.MaxRowsInFlight, issue 9 point 4) goes here once the solver has it: a
+        // bench-memory option --max-rows-in-flight N would set it, and Rows may then exceed what fits at once.
+        SolverOptions.Adaptive(Rtol, Atol) with { Compaction = Compaction };
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using NeuralOde.Demo.Bench;
+using NeuralOde.Solving;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Demo.Tests;
+
+/// <summary><c>bench-memory</c>: its problem is solved correctly, one measurement runs in a fresh process, and a
+/// failed measurement is a row with a status.</summary>
+[Collection("Torch")]
+public sealed class BenchMemoryTests
+{
+    [Fact]
+    public void OscillatorsFollowTheirExactSolutionAndASmallBatchIsTheStartOfALargeOne()
+    {
+        using var small = new HarmonicOscillators(100, ScalarType.Float64);
+        using var large = new HarmonicOscillators(1000, ScalarType.Float64);
+        Assert.True(small.Omega.eq(large.Omega.narrow(0, 0, 100)).all().item<bool>());
+        Assert.True(large.Omega.min().item<double>() >= 0.5 && large.Omega.max().item<double>() < 2);
+
+        using var scope = NewDisposeScope();
+        using var solution = Ode.Solve(Schemes.Get("DOPRI5"), large.F, large.Y0, 0.0, 10.0, SolverOptions.Adaptive(1e-9, 1e-9));
+        var exact = large.Exact(10.0);
+        Assert.True(solution.Succeeded);
+        Assert.True(solution.Y.sub(exact).abs().max().item<double>() < 1e-6);
+    }
+
+    [Fact]
+    public void OneMeasurementReportsItsMemoryWorkAndError()
+    {
+        var result = MemoryBench.Measure(new MemoryCase { Rows = 4000 });
+
+        Assert.Equal("ok", result.Status);
+        Assert.NotNull(result.BaselineRssBytes);
+        Assert.True(result.PeakRssBytes >= result.BaselineRssBytes);
+        Assert.Equal((double)(result.PeakRssBytes!.Value - result.BaselineRssBytes!.Value) / 4000, result.BytesPerRow);
+        Assert.True(result.StepsAcceptedMin < result.StepsAcceptedMax, "rows with other frequencies take other step counts");
+        Assert.True(result.ErrRelL2 < 1e-2, $"error {result.ErrRelL2}");
+    }
+
+    [Fact]
+    public void TheCommandMeasuresInAFreshProcessAndWritesJson()
+    {
+        var folder = Directory.CreateTempSubdirectory("neuralode-memory-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "memory.json");
+            var (code, output, error) = DemoCli.Run("bench-memory", "--rows", "2_000", "--repeats", "1", "--json", file);
+
+            Assert.True(code == 0, error);
+            Assert.Contains("B/row", output, StringComparison.Ordinal);
+            using var document = JsonDocument.Parse(File.ReadAllText(file));
+            var result = Assert.Single(document.RootElement.GetProperty("results").EnumerateArray());
+            Assert.Equal("ok", result.GetProperty("status").GetString());
+            Assert.Equal(2000, result.GetProperty("rows").GetInt64());
+            Assert.True(result.GetProperty("bytes_per_row").GetDouble() > 0);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AFailedChildIsARowWithItsReason()
+    {
+        var bad = new MemoryCase { Rows = 0 };
+
+        var result = MemoryBench.MeasureInFreshProcess(bad, MemoryBench.ChildArguments(bad));
+
+        Assert.StartsWith("error: the measuring process exited with code 2", result.Status, StringComparison.Ordinal);
+        Assert.Contains("--rows must be whole numbers of at least 1", result.Status, StringComparison.Ordinal);
+        Assert.Null(result.BytesPerRow);
+    }
+
+    [Fact]
+    public void BadOptionsAreUsageErrors()
+    {
+        DemoCli.UsageError("--rows must be whole numbers of at least 1; got '1e6'.", "bench-memory", "--rows", "1e6");
+        DemoCli.UsageError("has no error estimate", "bench-memory", "--scheme", "RK4");
+    }
+}
