@@ -1,6 +1,5 @@
 using NeuralOde.Solving;
 using NeuralOde.Solving.Control;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NeuralOde.Tests;
@@ -11,136 +10,198 @@ public sealed class StepControllerTests
 {
     private static Tensor Vector(params double[] values) => tensor(values, dtype: ScalarType.Float64);
 
-    private static Tensor Flags(params bool[] values) => tensor(values);
+    // One row, running forward from t = 0.5 (far from t1 = 10), planned and attempted 0.1.
+    private static RowOutcome Outcome(double error, bool accept, double prev1 = 1, double prev2 = 1, double t = 0.5, double attempted = 0.1) =>
+        new(error, double.IsFinite(error), double.IsFinite(error), accept, Running: true, attempted, attempted, t, T1: 10, Direction: 1, prev1, prev2);
 
-    // One row per error norm, every row running forward from t = 0.5 (far from t1 = 10), planned and attempted 0.1.
-    private static StepOutcome Outcome(double[] errors, bool[] accept, double[]? prev1 = null, double[]? prev2 = null, double t = 0.5, double attempted = 0.1)
-    {
-        var n = errors.Length;
-        var norms = Vector(errors);
-        var finite = norms.isfinite();
-        return new StepOutcome(
-            norms,
-            finite,
-            finite,
-            Flags(accept),
-            ones(n, dtype: ScalarType.Bool),
-            full(n, attempted, dtype: ScalarType.Float64),
-            full(n, attempted, dtype: ScalarType.Float64),
-            full(n, t, dtype: ScalarType.Float64),
-            full(n, 10.0, dtype: ScalarType.Float64),
-            ones(n, dtype: ScalarType.Float64),
-            prev1 is null ? ones(n, dtype: ScalarType.Float64) : Vector(prev1),
-            prev2 is null ? ones(n, dtype: ScalarType.Float64) : Vector(prev2));
-    }
-
-    private static StepController Controller(StepSizeController settings, double dtMin = 0, double dtMax = double.PositiveInfinity) =>
-        new(settings, order: 5, errorOrder: 4, dtMin, dtMax, shared: false);
+    private static StepController Controller(StepSizeController settings, double dtMin = 0, double dtMax = double.PositiveInfinity, bool shared = false) =>
+        new(settings, order: 5, errorOrder: 4, dtMin, dtMax, shared);
 
     [Fact]
     public void Integral_FollowsTheFormula()
     {
-        using var scope = NewDisposeScope();
         var errors = new[] { 0.5, 0.9, 2.0 };
-        var decision = Controller(StepSizeController.Integral).Update(Outcome(errors, [true, true, false]));
-        var dt = decision.Dt.data<double>().ToArray();
         for (var i = 0; i < 3; i++)
         {
+            var decision = Controller(StepSizeController.Integral).Update(Outcome(errors[i], accept: i < 2));
             var factor = 0.9 * Math.Pow(errors[i], -1.0 / 5);
             if (i == 2)
             {
                 factor = Math.Min(factor, 1.0);
             }
 
-            Assert.Equal(0.1 * Math.Clamp(factor, 0.2, 10), dt[i], 15);
+            Assert.Equal(0.1 * Math.Clamp(factor, 0.2, 10), decision.Dt, 15);
         }
     }
 
     [Fact]
     public void Pid_UsesBothPreviousErrorNorms()
     {
-        using var scope = NewDisposeScope();
         var settings = new StepSizeController { PCoefficient = 0.4, ICoefficient = 0.3, DCoefficient = 0.1 };
-        var decision = Controller(settings).Update(Outcome([0.5], [true], prev1: [0.7], prev2: [0.3]));
+        var decision = Controller(settings).Update(Outcome(0.5, true, prev1: 0.7, prev2: 0.3));
 
         // k = 5: β1 = (P + I + D)/k, β2 = −(P + 2D)/k, β3 = D/k.
         var expected = 0.9 * Math.Pow(0.5, -0.8 / 5) * Math.Pow(0.7, 0.6 / 5) * Math.Pow(0.3, -0.1 / 5);
-        Assert.Equal(0.1 * expected, decision.Dt[0].item<double>(), 15);
+        Assert.Equal(0.1 * expected, decision.Dt, 15);
 
         // The history shifts on an accepted step and stays on a rejected one.
-        Assert.Equal(0.5, decision.Prev1[0].item<double>());
-        Assert.Equal(0.7, decision.Prev2[0].item<double>());
-        var rejected = Controller(settings).Update(Outcome([3.0], [false], prev1: [0.7], prev2: [0.3]));
-        Assert.Equal(0.7, rejected.Prev1[0].item<double>());
-        Assert.Equal(0.3, rejected.Prev2[0].item<double>());
+        Assert.Equal(0.5, decision.Prev1);
+        Assert.Equal(0.7, decision.Prev2);
+        var rejected = Controller(settings).Update(Outcome(3.0, false, prev1: 0.7, prev2: 0.3));
+        Assert.Equal(0.7, rejected.Prev1);
+        Assert.Equal(0.3, rejected.Prev2);
     }
 
     [Fact]
     public void PI_WithZeroProportionalGain_IsIntegral()
     {
-        using var scope = NewDisposeScope();
-        var outcome = Outcome([0.01, 0.4, 0.95, 1.5, 30.0], [true, true, true, false, false], prev1: [0.2, 0.5, 0.9, 0.3, 0.6]);
-        var pi = Controller(StepSizeController.PI with { PCoefficient = 0, ICoefficient = 1 }).Update(outcome);
-        var integral = Controller(StepSizeController.Integral).Update(outcome);
-        Assert.True(pi.Dt.eq(integral.Dt).all().item<bool>());
+        double[] errors = [0.01, 0.4, 0.95, 1.5, 30.0];
+        double[] previous = [0.2, 0.5, 0.9, 0.3, 0.6];
+        var pi = Controller(StepSizeController.PI with { PCoefficient = 0, ICoefficient = 1 });
+        var integral = Controller(StepSizeController.Integral);
+        for (var i = 0; i < errors.Length; i++)
+        {
+            var outcome = Outcome(errors[i], accept: errors[i] <= 1, prev1: previous[i]);
+            Assert.Equal(integral.Update(outcome).Dt, pi.Update(outcome).Dt);
+        }
     }
 
     [Fact]
     public void Rejection_ShrinksByAtMostFactorMin_AndNeverGrows()
     {
-        using var scope = NewDisposeScope();
-        var decision = Controller(StepSizeController.Integral).Update(Outcome([1e12, 1.0001, double.NaN], [false, false, false]));
-        var dt = decision.Dt.data<double>().ToArray();
-        Assert.Equal(0.1 * 0.2, dt[0], 15);
-        Assert.True(dt[1] <= 0.1 && dt[1] >= 0.02);
-        Assert.Equal(0.1 * 0.2, dt[2], 15);
+        var controller = Controller(StepSizeController.Integral);
+        Assert.Equal(0.1 * 0.2, controller.Update(Outcome(1e12, false)).Dt, 15);
+        var barely = controller.Update(Outcome(1.0001, false)).Dt;
+        Assert.True(barely <= 0.1 && barely >= 0.02);
+        Assert.Equal(0.1 * 0.2, controller.Update(Outcome(double.NaN, false)).Dt, 15);
     }
 
     [Fact]
     public void Acceptance_GrowsByAtMostFactorMax_AndRespectsDtMax()
     {
-        using var scope = NewDisposeScope();
-        var decision = Controller(StepSizeController.Integral).Update(Outcome([0.0, 1e-30], [true, true]));
-        Assert.True(decision.Dt.eq(1.0).all().item<bool>());
-        var capped = Controller(StepSizeController.Integral, dtMax: 0.25).Update(Outcome([0.0], [true]));
-        Assert.Equal(0.25, capped.Dt[0].item<double>());
+        var controller = Controller(StepSizeController.Integral);
+        Assert.Equal(1.0, controller.Update(Outcome(0.0, true)).Dt);
+        Assert.Equal(1.0, controller.Update(Outcome(1e-30, true)).Dt);
+        Assert.Equal(0.25, Controller(StepSizeController.Integral, dtMax: 0.25).Update(Outcome(0.0, true)).Dt);
     }
 
     [Fact]
     public void Underflow_SetsReachedDtMin()
     {
-        using var scope = NewDisposeScope();
-
         // At t = 1e6 a step of 1e-10 is below 4 units of rounding (2.2e-10 · 4): the row cannot move its clock.
-        var stalled = Controller(StepSizeController.Integral).Update(Outcome([2.0], [false], t: 1e6, attempted: 1e-10));
-        Assert.True(stalled.ReachedDtMin[0].item<bool>());
-        Assert.False(stalled.NonFinite[0].item<bool>());
+        var stalled = Controller(StepSizeController.Integral).Update(Outcome(2.0, false, t: 1e6, attempted: 1e-10));
+        Assert.True(stalled.ReachedDtMin);
+        Assert.False(stalled.NonFinite);
 
         // A rejected step at DtMin ends the row too; one above it does not.
-        var atMinimum = Controller(StepSizeController.Integral, dtMin: 0.1).Update(Outcome([2.0], [false]));
-        Assert.True(atMinimum.ReachedDtMin[0].item<bool>());
-        var above = Controller(StepSizeController.Integral, dtMin: 0.01).Update(Outcome([2.0], [false]));
-        Assert.False(above.ReachedDtMin[0].item<bool>());
+        Assert.True(Controller(StepSizeController.Integral, dtMin: 0.1).Update(Outcome(2.0, false)).ReachedDtMin);
+        Assert.False(Controller(StepSizeController.Integral, dtMin: 0.01).Update(Outcome(2.0, false)).ReachedDtMin);
 
         // A non-finite attempt that cannot shrink further is NonFinite instead.
-        var bad = Controller(StepSizeController.Integral).Update(Outcome([double.NaN], [false], t: 1e6, attempted: 1e-10));
-        Assert.True(bad.NonFinite[0].item<bool>());
-        Assert.False(bad.ReachedDtMin[0].item<bool>());
+        var bad = Controller(StepSizeController.Integral).Update(Outcome(double.NaN, false, t: 1e6, attempted: 1e-10));
+        Assert.True(bad.NonFinite);
+        Assert.False(bad.ReachedDtMin);
     }
 
     [Fact]
     public void Underflow_NotWhenTheStepReachesTheEnd()
     {
-        using var scope = NewDisposeScope();
-
         // A tiny step that reaches t1 finishes the row: 1 ulp before t1 = 10 is not a stall.
-        var n = 1;
         var t = Math.BitDecrement(10.0);
-        var outcome = new StepOutcome(
-            Vector(0.5), Flags(true), Flags(true), Flags(true), ones(n, dtype: ScalarType.Bool),
-            Vector(1e-13), Vector(1e-13), Vector(t), Vector(10.0), Vector(1.0), Vector(1.0), Vector(1.0));
-        var decision = Controller(StepSizeController.Integral).Update(outcome);
-        Assert.False(decision.ReachedDtMin[0].item<bool>());
+        var outcome = new RowOutcome(0.5, true, true, true, true, 1e-13, 1e-13, t, 10.0, 1.0, 1.0, 1.0);
+        Assert.False(Controller(StepSizeController.Integral).Update(outcome).ReachedDtMin);
+    }
+
+    [Fact]
+    public void SharedStepSize_OnlyTheNonFiniteRowsFailWhileOneFails()
+    {
+        // Row 0 is stuck with a finite step, row 1 stuck with a non-finite one: under a shared step only row 1 ends.
+        RowOutcome[] steps =
+        [
+            new(2.0, true, true, false, true, 1e-10, 1e-10, 1e6, 1e7, 1, 1, 1),
+            new(double.NaN, false, false, false, true, 1e-10, 1e-10, 1e6, 1e7, 1, 1, 1),
+        ];
+        var decisions = new RowDecision[2];
+        Controller(StepSizeController.Integral, shared: true).Update(steps, decisions);
+        Assert.False(decisions[0].ReachedDtMin);
+        Assert.True(decisions[1].NonFinite);
+
+        // Without a shared step both end.
+        Controller(StepSizeController.Integral).Update(steps, decisions);
+        Assert.True(decisions[0].ReachedDtMin);
+        Assert.True(decisions[1].NonFinite);
+    }
+
+    [Fact]
+    public void SharedNorm_IsTheRmsOverTheRunningFiniteRows()
+    {
+        double[] norms = [0.5, 2.0, 100.0];
+        var finite = StepController.SharedNorm(norms, [true, true, true], [true, true, false], elementsPerRow: 3, extra: null);
+        Assert.True(finite);
+        Assert.All(norms, n => Assert.Equal(Math.Sqrt(((0.25 * 3) + (4.0 * 3)) / 6), n, 15));
+
+        // A non-finite running row makes the batch step non-finite (so the shared step shrinks for every row).
+        double[] again = [0.5, double.NaN];
+        Assert.False(StepController.SharedNorm(again, [true, false], [true, true], 3, null));
+    }
+
+    [Fact]
+    public void HostErrorNorm_MatchesTheTensorNorm_AndIsPositionIndependent()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Random(7);
+        foreach (var perRow in new[] { 1, 3, 8, 19 })
+        {
+            const int width = 37;
+            float[] Random() => [.. Enumerable.Range(0, width * perRow).Select(_ => (float)((generator.NextDouble() * 2) - 1))];
+            var error = Random();
+            var y = Random();
+            var y1 = Random();
+            error[5 * perRow] = 0;
+            y[5 * perRow] = y1[5 * perRow] = 0;
+            foreach (var atol in new[] { 1e-6, 0.0 })
+            {
+                var tolerances = new Tolerances(1e-3, atol, null, null, PureRelative: atol == 0);
+                var active = Enumerable.Repeat(true, width).ToArray();
+                var norms = new double[width];
+                var finite = new bool[width];
+                RowNorms.ErrorNorms<float>(error, y, y1, tolerances, active, norms, finite);
+                var shape = new long[] { width, perRow };
+                var expected = StepController.ErrorNorm(tensor(error).view(shape), tensor(y).view(shape), tensor(y1).view(shape), tensor(1e-3f), tensor((float)atol), atol == 0);
+                for (var row = 0; row < width; row++)
+                {
+                    Assert.Equal(expected[row].item<float>(), norms[row], 5e-7 * Math.Max(1, norms[row]));
+                    Assert.True(finite[row]);
+
+                    // The same row alone gets the same bits.
+                    var alone = new double[1];
+                    var aloneFinite = new bool[1];
+                    var slice = new Range(row * perRow, (row + 1) * perRow);
+                    RowNorms.ErrorNorms<float>(error.AsSpan(slice), y.AsSpan(slice), y1.AsSpan(slice), tolerances, [true], alone, aloneFinite);
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(norms[row]), BitConverter.DoubleToInt64Bits(alone[0]));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void HostErrorNorm_FlagsEveryNonFiniteNewState()
+    {
+        foreach (var bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            for (var position = 0; position < 11; position++)
+            {
+                var error = new float[22];
+                var y = new float[22];
+                var y1 = new float[22];
+                y1[11 + position] = bad;
+                var norms = new double[2];
+                var finite = new bool[2];
+                RowNorms.ErrorNorms<float>(error, y, y1, new Tolerances(1e-3, 1e-6, null, null, false), [true, true], norms, finite);
+                Assert.True(finite[0]);
+                Assert.False(finite[1]);
+            }
+        }
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace NeuralOde.Solving;
 
 /// <summary>
@@ -54,29 +52,36 @@ internal sealed class FixedStepPlan
         return new FixedStepPlan(options.Steps, options.Dt, iterations);
     }
 
-    /// <summary>The step of iteration <paramref name="k"/> for every row of the work set.</summary>
-    /// <param name="k">The iteration, from 0.</param>
-    /// <param name="work">The work set (its T, T0, T1 and Direction are read).</param>
-    /// <returns>The signed step <c>[W]</c>, whether it is the row's last <c>[W]</c> bool, and its end time <c>[W]</c>.</returns>
-    public (Tensor Dt, Tensor Last, Tensor TEnd) Next(long k, WorkRows work)
+    /// <summary>Step <paramref name="k"/> (0-based) of every row of the work set: each row's grid point k + 1 of
+    /// its own span, exactly t1 for its last step.</summary>
+    /// <param name="k">The step's index.</param>
+    /// <param name="work">The work set.</param>
+    /// <param name="attempt">Receives each row's step, last-step flag and end time.</param>
+    public void Next(long k, WorkRows work, StepAttempt attempt)
     {
-        var span = work.T1.sub(work.T0);
-        Tensor last, to;
-        if (Steps is int n)
+        for (var i = 0; i < attempt.Width; i++)
         {
-            last = full(work.Count, k + 1 >= n, dtype: ScalarType.Bool, device: span.device);
-            to = span.mul((double)(k + 1)).div_((double)n).add_(work.T0);
-        }
-        else
-        {
-            var dt = Dt!.Value;
-            var count = span.abs().div(dt).mul_(1 - 1e-12).ceil_().clamp_min_(1.0);
-            last = count.le((double)(k + 1));
-            to = work.Direction.mul(dt * (k + 1)).add_(work.T0);
-        }
+            var span = work.T1[i] - work.T0[i];
+            bool last;
+            double to;
+            if (Steps is int n)
+            {
+                last = k + 1 >= n;
+                to = (span * (k + 1) / n) + work.T0[i];
+            }
+            else
+            {
+                var dt = Dt!.Value;
+                var count = Math.Max(Math.Ceiling(Math.Abs(span) / dt * (1 - 1e-12)), 1.0);
+                last = count <= k + 1;
+                to = (work.Direction[i] * (dt * (k + 1))) + work.T0[i];
+            }
 
-        var tEnd = where(last, work.T1, to);
-        return (tEnd.sub(work.T), last, tEnd);
+            var tEnd = last ? work.T1[i] : to;
+            attempt.Last[i] = last;
+            attempt.TEnd[i] = tEnd;
+            attempt.Dt[i] = tEnd - work.T[i];
+        }
     }
 
     // The number of steps of size dt over a span (the last one shortened; a tiny overshoot from rounding is not a step).

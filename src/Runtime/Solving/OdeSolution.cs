@@ -91,8 +91,10 @@ public sealed class OdeSolution : IDisposable
 /// </summary>
 public sealed class SolverStats : IDisposable
 {
-    internal SolverStats(Tensor evaluations, Tensor accepted, Tensor rejected, long calls, long rowEvaluations)
+    internal SolverStats(Tensor evaluations, Tensor accepted, Tensor rejected, long calls, long rowEvaluations, long iterations = 0, long hostReads = 0)
     {
+        Iterations = iterations;
+        HostReads = hostReads;
         FunctionEvaluations = evaluations;
         AcceptedSteps = accepted;
         RejectedSteps = rejected;
@@ -118,6 +120,16 @@ public sealed class SolverStats : IDisposable
     /// <see cref="FunctionEvaluations"/>; equal to it when every finished row left the work set at once
     /// (<see cref="CompactionMode.Always"/>).</summary>
     public long RowEvaluations { get; }
+
+    /// <summary>Gets the number of iterations of the solver loop (each one step attempt of every row of the work
+    /// set).</summary>
+    public long Iterations { get; }
+
+    /// <summary>Gets how many times the solver loop read per-row values out of tensors to decide what to do next:
+    /// through the tensors' memory on the CPU, one device-to-host copy each on another device. One per iteration
+    /// (the error norms, or the new states' finiteness for fixed steps), plus one for schemes without FSAL (the end
+    /// slope's finiteness) and more with events or a shared adjoint error.</summary>
+    public long HostReads { get; }
 
     /// <summary>Gets the largest per-row evaluation count.</summary>
     public long MaxFunctionEvaluations

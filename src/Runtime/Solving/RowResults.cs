@@ -3,55 +3,80 @@ using static TorchSharp.torch;
 namespace NeuralOde.Solving;
 
 /// <summary>
-/// The final per-row values of a solve, <c>[B, ...]</c> in batch order: rows that leave the work set are written
-/// into it once, when they leave. It owns its tensors (detached from every dispose scope).
+/// The final values of the rows that left the work set, in batch order: the times, statuses and counters in managed
+/// arrays, the states (and event results, which may carry a gradient) as tensors. Rows are recorded once, when they
+/// leave.
 /// </summary>
-/// <param name="y">The final states, <c>[B, ...]</c>.</param>
-/// <param name="t">The times reached, <c>[B]</c> float64.</param>
-/// <param name="status">The status codes, <c>[B]</c> int64.</param>
-/// <param name="accepted">The accepted steps, <c>[B]</c> int64.</param>
-/// <param name="rejected">The rejected steps, <c>[B]</c> int64.</param>
-/// <param name="evaluations">The evaluations while running, <c>[B]</c> int64.</param>
-/// <param name="eventTime">Each row's event time, <c>[B]</c> float64, or null without an event function.</param>
-/// <param name="eventIndex">Which event fired per row, <c>[B]</c> int64, or null.</param>
-internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accepted, Tensor rejected, Tensor evaluations, Tensor? eventTime, Tensor? eventIndex) : IDisposable
+internal sealed class RowResults : IDisposable
 {
-    /// <summary>Gets the final states, <c>[B, ...]</c>.</summary>
-    public Tensor Y { get; private set; } = y;
-
-    /// <summary>Gets the times reached, <c>[B]</c> float64.</summary>
-    public Tensor T { get; private set; } = t;
-
-    /// <summary>Gets the status codes, <c>[B]</c> int64.</summary>
-    public Tensor Status { get; private set; } = status;
-
-    /// <summary>Gets the accepted steps, <c>[B]</c> int64.</summary>
-    public Tensor Accepted { get; private set; } = accepted;
-
-    /// <summary>Gets the rejected steps, <c>[B]</c> int64.</summary>
-    public Tensor Rejected { get; private set; } = rejected;
-
-    /// <summary>Gets the evaluations while running, <c>[B]</c> int64.</summary>
-    public Tensor Evaluations { get; private set; } = evaluations;
-
-    /// <summary>Gets each row's event time, <c>[B]</c> float64 (NaN where none fired), or null.</summary>
-    public Tensor? EventTime { get; private set; } = eventTime;
-
-    /// <summary>Gets which event fired per row, <c>[B]</c> int64 (−1 where none), or null.</summary>
-    public Tensor? EventIndex { get; private set; } = eventIndex;
-
-    /// <summary>Writes rows <paramref name="from"/> of the work set into rows <paramref name="to"/> of the results.</summary>
-    /// <param name="to">Rows of the batch, <c>[R]</c> int64.</param>
-    /// <param name="from">Positions in the work set, <c>[R]</c> int64.</param>
-    /// <param name="work">The work set.</param>
-    public void Record(Tensor to, Tensor from, WorkRows work)
+    /// <summary>Creates the results of a batch of <paramref name="rows"/> rows.</summary>
+    /// <param name="rows">The batch size B.</param>
+    public RowResults(int rows)
     {
+        T = new double[rows];
+        Status = new SolverStatus[rows];
+        Accepted = new long[rows];
+        Rejected = new long[rows];
+        Evaluations = new long[rows];
+    }
+
+    /// <summary>Gets each row's final state, <c>[B, ...]</c> (null until the first row is recorded).</summary>
+    public Tensor? Y { get; private set; }
+
+    /// <summary>Gets each row's final time.</summary>
+    public double[] T { get; }
+
+    /// <summary>Gets each row's final status.</summary>
+    public SolverStatus[] Status { get; }
+
+    /// <summary>Gets each row's accepted steps.</summary>
+    public long[] Accepted { get; }
+
+    /// <summary>Gets each row's rejected steps.</summary>
+    public long[] Rejected { get; }
+
+    /// <summary>Gets each row's evaluations of the dynamics while it was running.</summary>
+    public long[] Evaluations { get; }
+
+    /// <summary>Gets each row's event time, <c>[B]</c> float64, or null without events.</summary>
+    public Tensor? EventTime { get; private set; }
+
+    /// <summary>Gets each row's event index, <c>[B]</c> int64, or null without events.</summary>
+    public Tensor? EventIndex { get; private set; }
+
+    /// <summary>Records the rows at <paramref name="positions"/> of the work set.</summary>
+    /// <param name="work">The work set.</param>
+    /// <param name="positions">Positions in the work set, increasing.</param>
+    public void Record(WorkRows work, ReadOnlySpan<int> positions)
+    {
+        var targets = new long[positions.Length];
+        var sources = new long[positions.Length];
+        for (var j = 0; j < positions.Length; j++)
+        {
+            var i = positions[j];
+            var row = work.Rows[i];
+            targets[j] = row;
+            sources[j] = i;
+            T[row] = work.T[i];
+            Status[row] = work.Status[i];
+            Accepted[row] = work.Accepted[i];
+            Rejected[row] = work.Rejected[i];
+            Evaluations[row] = work.Evaluations[i];
+        }
+
+        if (Y is null)
+        {
+            // The first record: the work set is still the whole batch in order, so its state is the result.
+            Y = work.Y.alias().DetachFromDisposeScope();
+            EventTime = work.EventTime?.alias().DetachFromDisposeScope();
+            EventIndex = work.EventIndex?.alias().DetachFromDisposeScope();
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        var to = HostMemory.Write(targets, work.Y.device);
+        var from = HostMemory.Write(sources, work.Y.device);
         Y = Put(Y, to, work.Y, from);
-        T = Put(T, to, work.T, from);
-        Status = Put(Status, to, work.Status, from);
-        Accepted = Put(Accepted, to, work.Accepted, from);
-        Rejected = Put(Rejected, to, work.Rejected, from);
-        Evaluations = Put(Evaluations, to, work.Evaluations, from);
         if (EventTime is not null)
         {
             EventTime = Put(EventTime, to, work.EventTime!, from);
@@ -59,10 +84,33 @@ internal sealed class RowResults(Tensor y, Tensor t, Tensor status, Tensor accep
         }
     }
 
-    /// <summary>Disposes the tensors.</summary>
+    /// <summary>Records every row of the work set (its state without a copy when no row left before).</summary>
+    /// <param name="work">The work set.</param>
+    public void RecordAll(WorkRows work)
+    {
+        var all = new int[work.Count];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = i;
+        }
+
+        Record(work, all);
+    }
+
+    /// <summary>Gives up the tensors without disposing them: the caller owns them now.</summary>
+    /// <returns>The states, event times and event indices.</returns>
+    public (Tensor Y, Tensor? EventTime, Tensor? EventIndex) Release()
+    {
+        var released = (Y!, EventTime, EventIndex);
+        Y = null;
+        EventTime = EventIndex = null;
+        return released;
+    }
+
+    /// <summary>Disposes the tensors still owned.</summary>
     public void Dispose()
     {
-        foreach (var tensor in new[] { Y, T, Status, Accepted, Rejected, Evaluations, EventTime, EventIndex })
+        foreach (var tensor in new[] { Y, EventTime, EventIndex })
         {
             if (tensor is not null && !tensor.IsInvalid)
             {

@@ -71,6 +71,10 @@ public sealed record SolverOptions
     /// useful for comparisons and when rows must stay on one time grid.</summary>
     public bool SharedStepSize { get; init; }
 
+    /// <summary>Gets a value indicating whether the error norm is reduced with tensor operations and copied to the
+    /// host, as on a device other than the CPU, even for CPU tensors (so that tests cover that path).</summary>
+    internal bool ControlOnDevice { get; init; }
+
     /// <summary>Gets the output times: <c>[T]</c> shared by all rows or <c>[B, T]</c> per row, monotone in the
     /// direction of integration and inside [t0, t1]; or null for the final state only.</summary>
     public Tensor? OutputTimes { get; init; }

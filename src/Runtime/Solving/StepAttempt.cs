@@ -4,82 +4,132 @@ using static TorchSharp.torch;
 namespace NeuralOde.Solving;
 
 /// <summary>
-/// The working values of one iteration of the solver loop, filled phase by phase (clip → step → assess → accept
-/// → outputs → control → commit). Every tensor is a temporary of the iteration's dispose scope; per-row vectors
-/// are <c>[W]</c>, states <c>[W, ...]</c>.
+/// One iteration's step attempt of the work set, filled phase by phase: the per-row control quantities in managed
+/// arrays (reused from one iteration to the next, the first <see cref="Width"/> entries valid), the states and
+/// slopes as tensors of the iteration's dispose scope.
 /// </summary>
 internal sealed class StepAttempt
 {
-    /// <summary>Gets which rows of the work set step, <c>[W]</c> bool.</summary>
-    public required Tensor Active { get; init; }
+    /// <summary>Creates the buffers for up to <paramref name="capacity"/> rows.</summary>
+    /// <param name="capacity">The most rows of a work set.</param>
+    public StepAttempt(int capacity)
+    {
+        Active = new bool[capacity];
+        Dt = new double[capacity];
+        Last = new bool[capacity];
+        TEnd = new double[capacity];
+        TNew = new double[capacity];
+        ErrorNorm = new double[capacity];
+        Finite = new bool[capacity];
+        RowFinite = new bool[capacity];
+        Accept = new bool[capacity];
+        Done = new bool[capacity];
+        SlopeEvaluated = new bool[capacity];
+        OutputLimit = new double[capacity];
+    }
 
-    /// <summary>Gets each row's time at the step's start, float64.</summary>
-    public required Tensor T { get; init; }
+    /// <summary>Gets or sets the number of rows of the work set this iteration.</summary>
+    public int Width { get; set; }
 
-    /// <summary>Gets the state at the step's start.</summary>
-    public required Tensor Y { get; init; }
+    /// <summary>Gets or sets whether every row of the work set is running (always so once compacted).</summary>
+    public bool AllActive { get; set; }
 
-    /// <summary>Gets the slope at the step's start.</summary>
-    public required Tensor K1 { get; init; }
+    /// <summary>Gets which rows are running.</summary>
+    public bool[] Active { get; }
 
-    /// <summary>Gets the signed step attempted (clipped to land on t1), float64.</summary>
-    public required Tensor Dt { get; init; }
+    /// <summary>Gets each row's attempted signed step (float64, clipped to land on t1).</summary>
+    public double[] Dt { get; }
 
-    /// <summary>Gets whether the step ends the row's span, bool.</summary>
-    public required Tensor Last { get; init; }
+    /// <summary>Gets whether each row's attempt ends at its t1.</summary>
+    public bool[] Last { get; }
 
-    /// <summary>Gets the time the step reaches, float64 (exactly t1 for the last step).</summary>
-    public required Tensor TEnd { get; init; }
+    /// <summary>Gets each row's time at the attempt's end (exactly t1 for a last step).</summary>
+    public double[] TEnd { get; }
 
-    /// <summary>Gets <see cref="T"/> in the state's dtype, as the dynamics see it.</summary>
-    public required Tensor TState { get; init; }
+    /// <summary>Gets or sets each row's time after the iteration (swapped with the work set's on commit).</summary>
+    public double[] TNew { get; set; }
 
-    /// <summary>Gets <see cref="Dt"/> in the state's dtype, as the step uses it.</summary>
-    public required Tensor DtState { get; init; }
+    /// <summary>Gets each row's error norm (the batch's under a shared step size; 0 for fixed steps).</summary>
+    public double[] ErrorNorm { get; }
+
+    /// <summary>Gets whether each row's step counts as finite for control (the batch's under a shared step size).</summary>
+    public bool[] Finite { get; }
+
+    /// <summary>Gets whether each row's own new state and error are finite.</summary>
+    public bool[] RowFinite { get; }
+
+    /// <summary>Gets whether each row accepted the step.</summary>
+    public bool[] Accept { get; }
+
+    /// <summary>Gets whether each row accepted its last step (it is done).</summary>
+    public bool[] Done { get; }
+
+    /// <summary>Gets whether each row counts the end-slope evaluation as its own (when <see cref="HasSlopeEvaluation"/>).</summary>
+    public bool[] SlopeEvaluated { get; }
+
+    /// <summary>Gets or sets whether the end slope was evaluated in this iteration (a scheme without FSAL).</summary>
+    public bool HasSlopeEvaluation { get; set; }
+
+    /// <summary>Gets each row's limit for output times this step (its event time, else <see cref="TEnd"/>) when
+    /// <see cref="HasOutputLimit"/>.</summary>
+    public double[] OutputLimit { get; }
+
+    /// <summary>Gets or sets whether an event shortened some row's step.</summary>
+    public bool HasOutputLimit { get; set; }
+
+    /// <summary>Gets or sets whether every row of the work set accepted.</summary>
+    public bool AllAccepted { get; set; }
+
+    /// <summary>Gets or sets the dynamics' calls of the step itself (stages 2…s).</summary>
+    public int StageCalls { get; set; }
+
+    /// <summary>Gets or sets each row's time in the state's dtype, <c>[W]</c>.</summary>
+    public Tensor TState { get; set; } = null!;
+
+    /// <summary>Gets or sets each row's attempted step in the state's dtype, <c>[W]</c>.</summary>
+    public Tensor DtState { get; set; } = null!;
+
+    /// <summary>Gets or sets the state at the step's start, <c>[W, ...]</c>.</summary>
+    public Tensor Y { get; set; } = null!;
+
+    /// <summary>Gets or sets the slope at the step's start, <c>[W, ...]</c>.</summary>
+    public Tensor K1 { get; set; } = null!;
 
     /// <summary>Gets or sets the generated step's results.</summary>
     public RungeKuttaStep Step { get; set; } = null!;
 
-    /// <summary>Gets or sets the batched calls of the dynamics the step's stages made.</summary>
-    public int StageCalls { get; set; }
-
-    /// <summary>Gets or sets whether each row's own step is finite, bool.</summary>
-    public Tensor RowFinite { get; set; } = null!;
-
-    /// <summary>Gets or sets whether the step the decision is based on is finite (the batch's under a shared step).</summary>
-    public Tensor Finite { get; set; } = null!;
-
-    /// <summary>Gets or sets the error norm (zeros for fixed steps), state dtype.</summary>
-    public Tensor ErrorNorm { get; set; } = null!;
-
-    /// <summary>Gets or sets which rows accept the step, bool.</summary>
-    public Tensor Accept { get; set; } = null!;
-
-    /// <summary>Gets or sets whether every row of the work set accepted (so that selecting is a no-op).</summary>
-    public bool AllAccepted { get; set; }
-
-    /// <summary>Gets or sets the rows that accepted their last step, bool.</summary>
-    public Tensor Done { get; set; } = null!;
-
-    /// <summary>Gets or sets the next state.</summary>
+    /// <summary>Gets or sets the next state of every row, <c>[W, ...]</c> (the start state where not accepted).</summary>
     public Tensor YNew { get; set; } = null!;
 
-    /// <summary>Gets or sets the next time, float64.</summary>
-    public Tensor TNew { get; set; } = null!;
-
-    /// <summary>Gets or sets the slope at the next state.</summary>
+    /// <summary>Gets or sets the slope at <see cref="YNew"/>, <c>[W, ...]</c>.</summary>
     public Tensor K1New { get; set; } = null!;
 
-    /// <summary>Gets or sets the rows that needed the end-slope evaluation (null when none was made).</summary>
-    public Tensor? SlopeEvaluated { get; set; }
-
-    /// <summary>Gets or sets the statuses after this iteration, int64.</summary>
-    public Tensor Status { get; set; } = null!;
-
-    /// <summary>Gets or sets the event values at the next state, <c>[W, E]</c>, or null without an event function.</summary>
+    /// <summary>Gets or sets the event values at the next state, <c>[W, E]</c>, or null without events.</summary>
     public Tensor? EventValues { get; set; }
 
-    /// <summary>Gets or sets the latest time whose outputs this step may write (a row's event time, where it fired
-    /// in this step), float64; null when it is <see cref="TEnd"/> for every row.</summary>
-    public Tensor? OutputLimit { get; set; }
+    /// <summary>Gets or sets <see cref="Active"/> as a <c>[W]</c> bool tensor, once made this iteration.</summary>
+    public Tensor? ActiveRows { get; set; }
+
+    /// <summary>Gets or sets <see cref="Accept"/> as a <c>[W]</c> bool tensor, once made this iteration.</summary>
+    public Tensor? AcceptRows { get; set; }
+
+    /// <summary>Gets or sets the float64 clock at the step's start, <c>[W]</c>, once made this iteration.</summary>
+    public Tensor? ClockStart { get; set; }
+
+    /// <summary>Gets or sets the float64 clock at the step's end, <c>[W]</c>, once made this iteration.</summary>
+    public Tensor? ClockEnd { get; set; }
+
+    /// <summary>Gets or sets the float64 attempted step, <c>[W]</c>, once made this iteration.</summary>
+    public Tensor? ClockStep { get; set; }
+
+    /// <summary>Starts an iteration over <paramref name="width"/> rows.</summary>
+    /// <param name="width">The work set's size.</param>
+    public void Begin(int width)
+    {
+        Width = width;
+        HasSlopeEvaluation = false;
+        HasOutputLimit = false;
+        EventValues = null;
+        ActiveRows = AcceptRows = ClockStart = ClockEnd = ClockStep = null;
+    }
 }

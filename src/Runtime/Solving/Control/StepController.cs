@@ -68,28 +68,44 @@ internal sealed class StepController
     /// finite (plus any channel integrated outside the state, such as an adjoint's parameter gradient). A row that is
     /// not finite makes the whole batch reject, so that the step shrinks for every row.
     /// </summary>
-    /// <param name="errorNorm">Each row's norm, <c>[W]</c>.</param>
-    /// <param name="rowFinite">Whether each row's step is finite, <c>[W]</c> bool.</param>
-    /// <param name="active">Which rows are running, <c>[W]</c> bool.</param>
+    /// <param name="norms">Each row's norm; overwritten with the batch norm.</param>
+    /// <param name="rowFinite">Whether each row's step is finite.</param>
+    /// <param name="active">Which rows are running.</param>
     /// <param name="elementsPerRow">The number of state elements per row.</param>
     /// <param name="extra">A sum of squared scaled errors and its element count to add, or null.</param>
-    /// <returns>The batch norm expanded to <c>[W]</c>, and whether the batch step is finite, <c>[W]</c>.</returns>
-    public static (Tensor Norm, Tensor Finite) SharedNorm(Tensor errorNorm, Tensor rowFinite, Tensor active, long elementsPerRow, (Tensor SumOfSquares, long Count)? extra)
+    /// <returns>Whether the batch step is finite.</returns>
+    public static bool SharedNorm(Span<double> norms, ReadOnlySpan<bool> rowFinite, ReadOnlySpan<bool> active, long elementsPerRow, (double SumOfSquares, long Count)? extra)
     {
-        var width = errorNorm.shape[0];
-        var counted = active.logical_and(rowFinite);
-        var weight = counted.to_type(errorNorm.dtype);
-        var sumOfSquares = errorNorm.masked_fill(counted.logical_not(), 0.0).square().mul_(weight).sum().mul_(elementsPerRow);
-        var count = weight.sum().mul_(elementsPerRow);
-        if (extra is var (extraSquares, extraCount))
+        double sumOfSquares = 0;
+        double count = 0;
+        var allFinite = true;
+        for (var i = 0; i < norms.Length; i++)
         {
-            sumOfSquares = sumOfSquares.add(extraSquares.detach().to(errorNorm.dtype));
-            count = count.add(extraCount);
+            if (!active[i])
+            {
+                continue;
+            }
+
+            if (rowFinite[i])
+            {
+                sumOfSquares += norms[i] * norms[i] * elementsPerRow;
+                count += elementsPerRow;
+            }
+            else
+            {
+                allFinite = false;
+            }
         }
 
-        var norm = sumOfSquares.div_(count.clamp_min_(1.0)).sqrt_().expand(width);
-        var allFinite = rowFinite.logical_or(active.logical_not()).all().logical_and(norm[0].isfinite()).expand(width);
-        return (norm, allFinite);
+        if (extra is var (extraSquares, extraCount))
+        {
+            sumOfSquares += extraSquares;
+            count += extraCount;
+        }
+
+        var norm = Math.Sqrt(sumOfSquares / Math.Max(count, 1.0));
+        norms.Fill(norm);
+        return allFinite && double.IsFinite(norm);
     }
 
     /// <summary>
@@ -149,56 +165,75 @@ internal sealed class StepController
     }
 
     /// <summary>
-    /// The PID update of every row after a step attempt: the next step, the error history, and which running rows
-    /// end because their step cannot shrink any further (a rejected step at <see cref="SolverOptions.DtMin"/>) or no
+    /// The PID update of one row after a step attempt: the next step, the error history, and whether the running row
+    /// ends because its step cannot shrink any further (a rejected step at <see cref="SolverOptions.DtMin"/>) or no
     /// longer moves the clock (below 4 units of float64 rounding of t, unless it reaches t1).
     /// </summary>
-    /// <param name="step">What the attempt did, per row.</param>
-    /// <returns>The decisions.</returns>
-    public StepDecision Update(StepOutcome step)
+    /// <param name="step">What the attempt did.</param>
+    /// <returns>The decision.</returns>
+    public RowDecision Update(in RowOutcome step)
     {
         // A zero error gives an infinite proposal, clamped to FactorMax below.
-        var factor = RowwisePow(step.ErrorNorm, -beta1).mul_(settings.Safety);
+        var factor = Math.Pow(step.ErrorNorm, -beta1) * settings.Safety;
         if (beta2 != 0)
         {
-            factor.mul_(RowwisePow(step.Prev1, -beta2));
+            factor *= Math.Pow(step.Prev1, -beta2);
         }
 
         if (beta3 != 0)
         {
-            factor.mul_(RowwisePow(step.Prev2, -beta3));
+            factor *= Math.Pow(step.Prev2, -beta3);
         }
 
-        var notFinite = step.Finite.logical_not();
-        factor = factor.masked_fill_(notFinite, settings.FactorMin).nan_to_num_(nan: settings.FactorMin);
-        factor = factor.clamp_(settings.FactorMin, settings.FactorMax);
+        factor = !step.Finite || double.IsNaN(factor) ? settings.FactorMin : Math.Clamp(factor, settings.FactorMin, settings.FactorMax);
 
         // A rejected step never grows.
-        factor = where(step.Accept, factor, factor.clamp_max(1.0)).to_type(ScalarType.Float64);
+        if (!step.Accept)
+        {
+            factor = Math.Min(factor, 1.0);
+        }
 
         // The clipped last step says nothing about the step the row could take: base the next one on the plan
         // when the clip shortened it and the step was accepted.
-        var basis = where(step.Accept, step.Planned.abs(), step.Attempted.abs());
-        var magnitude = basis.mul(factor).clamp_min_(dtMin).clamp_max_(dtMax);
+        var basis = step.Accept ? Math.Abs(step.Planned) : Math.Abs(step.Attempted);
+        var magnitude = Math.Min(Math.Max(basis * factor, dtMin), dtMax);
 
         // A row whose last attempt was not finite ends as NonFinite, else ReachedDtMin.
-        var atMinimum = step.Accept.logical_not().logical_and_(step.Attempted.abs().le(dtMin));
-        var clockStuck = ClockStuck(step.TNew, magnitude, step.T1.sub(step.TNew).abs());
-        var stuck = step.Running.logical_and(atMinimum.logical_or_(clockStuck));
-        var failedFinite = step.Accept.logical_not().logical_and_(step.RowFinite.logical_not());
-        var failing = stuck.logical_and(failedFinite);
-        var stuckFinite = stuck.logical_and(failedFinite.logical_not());
-        if (shared)
+        var atMinimum = !step.Accept && Math.Abs(step.Attempted) <= dtMin;
+        var stuck = step.Running && (atMinimum || ClockStuck(step.TNew, magnitude, Math.Abs(step.T1 - step.TNew)));
+        var failedFinite = !step.Accept && !step.RowFinite;
+        var safeNorm = step.Finite ? Math.Max(step.ErrorNorm, 1e-10) : 1.0;
+        return new RowDecision(
+            magnitude * step.Direction,
+            step.Accept ? safeNorm : step.Prev1,
+            step.Accept ? step.Prev1 : step.Prev2,
+            stuck && !failedFinite,
+            stuck && failedFinite);
+    }
+
+    /// <summary>
+    /// The update of every row of a work set (<see cref="Update(in RowOutcome)"/> per row). With a shared step size
+    /// the step shrank because of the failing rows: once they are out, the others go on (their step grows back), so
+    /// then only the rows that are not finite fail.
+    /// </summary>
+    /// <param name="steps">What each row's attempt did.</param>
+    /// <param name="decisions">Receives each row's decision.</param>
+    public void Update(ReadOnlySpan<RowOutcome> steps, Span<RowDecision> decisions)
+    {
+        var anyFailing = false;
+        for (var i = 0; i < steps.Length; i++)
         {
-            // The shared step shrank because of the failing rows: once they are out, the others go on (their step
-            // grows back), so only the rows that are not finite fail here.
-            stuckFinite = stuckFinite.logical_and_(failing.any().logical_not());
+            decisions[i] = Update(steps[i]);
+            anyFailing |= decisions[i].NonFinite;
         }
 
-        var safeNorm = step.ErrorNorm.masked_fill(notFinite, 1.0).clamp_min_(1e-10);
-        var nextPrev2 = where(step.Accept, step.Prev1, step.Prev2);
-        var nextPrev1 = where(step.Accept, safeNorm, step.Prev1);
-        return new StepDecision(magnitude.mul_(step.Direction), nextPrev1, nextPrev2, stuckFinite, failing);
+        if (shared && anyFailing)
+        {
+            for (var i = 0; i < decisions.Length; i++)
+            {
+                decisions[i] = decisions[i] with { ReachedDtMin = false };
+            }
+        }
     }
 
     // A first step is at least twice the clock's resolution at t0 (and at most the span): an estimate below it
@@ -207,14 +242,14 @@ internal sealed class StepController
     private static Tensor MovingTheClock(Tensor magnitude, InitialStepInput start, Tensor span) =>
         magnitude.maximum(start.T.abs().mul(2 * ClockSpacing)).minimum(span);
 
-    /// <summary>Rows whose step <paramref name="magnitude"/> from time <paramref name="t"/> is too small to move the
+    /// <summary>Whether a step <paramref name="magnitude"/> from time <paramref name="t"/> is too small to move the
     /// float64 clock there and does not reach the row's end.</summary>
-    /// <param name="t">Each row's time, <c>[W]</c> float64.</param>
-    /// <param name="magnitude">Each row's next step magnitude, <c>[W]</c> float64.</param>
-    /// <param name="remaining">Each row's distance to its end, <c>[W]</c> float64.</param>
-    /// <returns>The rows, <c>[W]</c> bool.</returns>
-    public static Tensor ClockStuck(Tensor t, Tensor magnitude, Tensor remaining) =>
-        magnitude.le(t.abs().mul(ClockSpacing)).logical_and_(magnitude.lt(remaining));
+    /// <param name="t">The row's time.</param>
+    /// <param name="magnitude">The row's next step magnitude.</param>
+    /// <param name="remaining">The row's distance to its end.</param>
+    /// <returns>Whether the row's clock is stuck.</returns>
+    public static bool ClockStuck(double t, double magnitude, double remaining) =>
+        magnitude <= Math.Abs(t) * ClockSpacing && magnitude < remaining;
 
     /// <summary>
     /// x^p computed the same way for every element wherever it sits in the batch. A contiguous pow runs a vectorized
