@@ -66,6 +66,10 @@ public sealed class BenchAnchorSchemaTests
             Assert.True(record.GetProperty("err_rel_l2").GetDouble() < 1e-3);
         }
 
+        // The solver loop's counters: every row's step attempt is one iteration, and each iteration reads the norms once.
+        var iterations = records[0].GetProperty("iterations").GetInt64();
+        Assert.True(iterations >= records[0].GetProperty("steps_accepted_max").GetInt64() + records[0].GetProperty("steps_rejected_max").GetInt64());
+        Assert.True(records[0].GetProperty("host_reads_per_iteration").GetDouble() >= 1);
         Assert.Equal(("mlp_d64_h64_b1024", "dopri5", "1e-03", "fwd", 1), Key(records[0]));
         Assert.Equal(("mlp_d64_h64_b1024", "rk4", "N=25", "fwd", 1), Key(records[1]));
         Assert.Equal(JsonValueKind.Null, records[1].GetProperty("rtol").ValueKind);

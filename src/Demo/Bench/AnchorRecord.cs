@@ -110,6 +110,15 @@ internal sealed record AnchorRecord
     [JsonPropertyName("row_evaluations")]
     public long? RowEvaluations { get; init; }
 
+    /// <summary>Gets the iterations of the solver loop (forward solves), or null.</summary>
+    [JsonPropertyName("iterations")]
+    public long? Iterations { get; init; }
+
+    /// <summary>Gets the solver loop's reads of per-row values out of tensors per iteration (forward solves), or
+    /// null.</summary>
+    [JsonPropertyName("host_reads_per_iteration")]
+    public double? HostReadsPerIteration { get; init; }
+
     /// <summary>Gets the most accepted steps of one row.</summary>
     [JsonPropertyName("steps_accepted_max")]
     public long StepsAcceptedMax { get; init; }
@@ -175,6 +184,8 @@ internal sealed record AnchorRecord
             NfeForward = result.Nfe,
             NfeBackward = 0,
             RowEvaluations = result.RowEvaluations,
+            Iterations = result.Iterations,
+            HostReadsPerIteration = result.Iterations > 0 ? (double)result.HostReads / result.Iterations : null,
             StepsAcceptedMax = result.AcceptedMax,
             StepsRejectedMax = result.RejectedMax,
             ErrRelL2 = Finite(result.ErrRelL2),

@@ -62,6 +62,16 @@ internal sealed record BenchResult
     /// <summary>Gets the largest number of evaluations of one row.</summary>
     public long MaxRowEvaluations { get; init; }
 
+    /// <summary>Gets the iterations of the solver loop (<see cref="NeuralOde.Solving.SolverStats.Iterations"/>).</summary>
+    public long Iterations { get; init; }
+
+    /// <summary>Gets how many times the solver loop read per-row values out of tensors
+    /// (<see cref="NeuralOde.Solving.SolverStats.HostReads"/>).</summary>
+    public long HostReads { get; init; }
+
+    // The solver's tensor operations per iteration belong beside these once SolverStats counts them (issue 9 point 2);
+    // it does not yet, so the bench prints no such column.
+
     /// <summary>Gets the mean accepted steps per row.</summary>
     public double AcceptedMean { get; init; }
 
