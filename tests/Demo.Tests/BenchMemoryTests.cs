@@ -20,7 +20,7 @@ public sealed class BenchMemoryTests
 
         using var scope = NewDisposeScope();
         using var solution = Ode.Solve(Schemes.Get("DOPRI5"), large.F, large.Y0, 0.0, 10.0, SolverOptions.Adaptive(1e-9, 1e-9));
-        var exact = large.Exact(10.0);
+        var exact = large.Reference(10.0);
         Assert.True(solution.Succeeded);
         Assert.True(solution.Y.sub(exact).abs().max().item<double>() < 1e-6);
     }
@@ -36,6 +36,17 @@ public sealed class BenchMemoryTests
         Assert.Equal((double)(result.PeakRssBytes!.Value - result.BaselineRssBytes!.Value) / 4000, result.BytesPerRow);
         Assert.True(result.StepsAcceptedMin < result.StepsAcceptedMax, "rows with other frequencies take other step counts");
         Assert.True(result.ErrRelL2 < 1e-2, $"error {result.ErrRelL2}");
+    }
+
+    [Fact]
+    public void TheRepeatedSpiralMatchesItsReferenceRowByRow()
+    {
+        var result = MemoryBench.Measure(new MemoryCase { Problem = MemoryCase.Spiral, Data = BenchFolder.Path, Rows = 600, T1 = 1 });
+
+        Assert.Equal("ok", result.Status);
+        Assert.Equal("spiral", result.Problem);
+        Assert.True(result.ErrRelL2 < 1e-5, $"error {result.ErrRelL2}");
+        Assert.NotNull(result.BytesPerRow);
     }
 
     [Fact]
@@ -78,5 +89,7 @@ public sealed class BenchMemoryTests
     {
         DemoCli.UsageError("--rows must be whole numbers of at least 1; got '1e6'.", "bench-memory", "--rows", "1e6");
         DemoCli.UsageError("has no error estimate", "bench-memory", "--scheme", "RK4");
+        DemoCli.UsageError("--problem spiral has its reference at t1 = 1 only; got --t1 2.", "bench-memory", "--problem", "spiral", "--t1", "2");
+        DemoCli.UsageError("--problem must be oscillator or spiral; got 'lorenz'.", "bench-memory", "--problem", "lorenz");
     }
 }

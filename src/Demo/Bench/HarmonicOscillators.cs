@@ -9,7 +9,7 @@ namespace NeuralOde.Demo.Bench;
 /// spread evenly over [0.5, 2) without a random generator and depend on the row's index only (a batch of n rows is the
 /// first n rows of any larger one); rows need different numbers of steps.
 /// </summary>
-internal sealed class HarmonicOscillators : IDisposable
+internal sealed class HarmonicOscillators : IMemoryProblem
 {
     private const double GoldenFraction = 0.61803398874989484820;
 
@@ -48,7 +48,7 @@ internal sealed class HarmonicOscillators : IDisposable
     /// <summary>The exact state at time <paramref name="t"/>, in float64.</summary>
     /// <param name="t">The time.</param>
     /// <returns><c>(cos ωt, −ω sin ωt)</c>, <c>[B, 2]</c>.</returns>
-    public Tensor Exact(double t)
+    public Tensor Reference(double t)
     {
         using var scope = NewDisposeScope();
         var phase = Omega.to(ScalarType.Float64).mul(t);

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace NeuralOde.Demo.Bench;
 
 /// <summary>
-/// Measures the resident memory of one adaptive solve of <see cref="HarmonicOscillators"/>, each measurement in a
+/// Measures the resident memory of one adaptive solve of an <see cref="IMemoryProblem"/>, each measurement in a
 /// fresh process (so that no measurement reuses memory an earlier one left resident): the parent re-launches this
 /// app as <c>bench-memory --child-out FILE</c> and reads the child's <see cref="MemoryResult"/> back.
 /// </summary>
@@ -36,10 +36,10 @@ internal static class MemoryBench
         }
 
         using var noGrad = no_grad();
-        using var oscillators = new HarmonicOscillators(memoryCase.Rows, memoryCase.DType);
+        using var problem = memoryCase.Create(memoryCase.Rows);
         using (var scope = NewDisposeScope())
         {
-            using var warm = new HarmonicOscillators(memoryCase.WarmupRows, memoryCase.DType);
+            using var warm = memoryCase.Create(memoryCase.WarmupRows);
             Ode.Solve(scheme, warm.F, warm.Y0, 0.0, memoryCase.T1, options).Dispose();
         }
 
@@ -54,12 +54,12 @@ internal static class MemoryBench
 
         using var measured = NewDisposeScope();
         var clock = Stopwatch.StartNew();
-        using var solution = Ode.Solve(scheme, oscillators.F, oscillators.Y0, 0.0, memoryCase.T1, options);
+        using var solution = Ode.Solve(scheme, problem.F, problem.Y0, 0.0, memoryCase.T1, options);
         var seconds = clock.Elapsed.TotalSeconds;
         var peak = ResidentMemory.PeakBytes();
 
         var statuses = solution.Statuses.GroupBy(static s => s).ToDictionary(static g => g.Key.ToString(), static g => (long)g.Count());
-        var exact = oscillators.Exact(memoryCase.T1);
+        var exact = problem.Reference(memoryCase.T1);
         var error = solution.Y.to(ScalarType.Float64).sub(exact).norm().item<double>() / exact.norm().item<double>();
         var status = AnchorRecord.StatusOf(statuses, memoryCase.Rows, error);
         if (status == AnchorRecord.Ok && peak is null)
@@ -134,6 +134,8 @@ internal static class MemoryBench
         return
         [
             "bench-memory",
+            "--problem", memoryCase.Problem,
+            .. (memoryCase.Data is { } data ? (string[])["--data", data] : []),
             "--rows", memoryCase.Rows.ToString(CultureInfo.InvariantCulture),
             "--scheme", memoryCase.Scheme,
             "--dtype", memoryCase.DType == ScalarType.Float64 ? "float64" : "float32",
@@ -166,6 +168,7 @@ internal static class MemoryBench
 
     private static MemoryResult Empty(MemoryCase memoryCase, string status) => new()
     {
+        Problem = memoryCase.Problem,
         Rows = memoryCase.Rows,
         Scheme = memoryCase.Scheme,
         DType = memoryCase.DType == ScalarType.Float64 ? "float64" : "float32",

@@ -3,11 +3,15 @@ using System.Text.Json.Serialization;
 namespace NeuralOde.Demo.Bench;
 
 /// <summary>
-/// One measurement of <c>bench-memory</c>: the resident memory of one adaptive solve of <see cref="HarmonicOscillators"/>
+/// One measurement of <c>bench-memory</c>: the resident memory of one adaptive solve of an <see cref="IMemoryProblem"/>
 /// in a fresh process. Sizes are bytes (Linux's /proc/self/status, kB × 1024).
 /// </summary>
 internal sealed record MemoryResult
 {
+    /// <summary>Gets the problem: <c>oscillator</c> or <c>spiral</c> (<see cref="MemoryCase"/>).</summary>
+    [JsonPropertyName("problem")]
+    public required string Problem { get; init; }
+
     /// <summary>Gets the number of rows B of the <c>[B, 2]</c> state.</summary>
     [JsonPropertyName("rows")]
     public long Rows { get; init; }
@@ -78,7 +82,8 @@ internal sealed record MemoryResult
     [JsonPropertyName("steps_accepted_max")]
     public long StepsAcceptedMax { get; init; }
 
-    /// <summary>Gets <c>‖y(t1) − exact‖₂ / ‖exact‖₂</c> in float64, or null.</summary>
+    /// <summary>Gets <c>‖y(t1) − ref‖₂ / ‖ref‖₂</c> in float64 against the exact solution (oscillator) or the problem's
+    /// <c>ref_yT</c> (spiral), or null.</summary>
     [JsonPropertyName("err_rel_l2")]
     public double? ErrRelL2 { get; init; }
 

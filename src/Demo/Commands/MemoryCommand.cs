@@ -48,7 +48,7 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
             for (var i = 0; i < settings.Repeats; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"  {memoryCase.Rows:N0} rows · {scheme.Name} · measurement {i + 1}/{settings.Repeats} … "));
+                Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"  {memoryCase.Problem} · {memoryCase.Rows:N0} rows · {scheme.Name} · measurement {i + 1}/{settings.Repeats} … "));
                 var result = MemoryBench.MeasureInFreshProcess(memoryCase, MemoryBench.ChildArguments(memoryCase));
                 Console.Error.WriteLine(result.Status == AnchorRecord.Ok
                     ? string.Create(CultureInfo.InvariantCulture, $"{result.BytesPerRow:0} B/row, {result.TimeS:0.0} s")
@@ -81,6 +81,7 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
             $"threads: {machine.Threads} · load average: {machine.LoadAverageBefore} (before), {machine.LoadAverageAfter} (after) · " +
             $"{machine.Cpu}, {machine.LogicalCores} logical cores · {machine.Dotnet} · TorchSharp {machine.TorchSharp}");
         var table = Output.Styled(new Table(), console)
+            .AddColumn("Problem")
             .AddColumn(new TableColumn("Rows").RightAligned())
             .AddColumn("Scheme")
             .AddColumn("DType")
@@ -97,6 +98,7 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
         foreach (var r in results)
         {
             table.AddRow(
+                r.Problem,
                 r.Rows.ToString("N0", CultureInfo.InvariantCulture),
                 r.Scheme,
                 r.DType == "float64" ? "f64" : "f32",

@@ -11,6 +11,17 @@ namespace NeuralOde.Demo.Commands;
 /// <summary>The options of <c>bench-memory</c>.</summary>
 internal sealed class MemorySettings : CommandSettings
 {
+    /// <summary>Gets or sets the problem.</summary>
+    [CommandOption("--problem <NAME>")]
+    [Description("oscillator: harmonic oscillators x' = v, v' = −ω²x with ω per row in [[0.5, 2) (the solver's own memory); spiral: the shared spiral_d2_h64_b256 MLP (hidden 64) with its 256 initial states repeated to B rows (the network's activations included).")]
+    [DefaultValue(MemoryCase.Oscillator)]
+    public string Problem { get; set; } = MemoryCase.Oscillator;
+
+    /// <summary>Gets or sets the benchmark folder (spiral only).</summary>
+    [CommandOption("--data <DIR>")]
+    [Description("Benchmark folder for --problem spiral (with manifest.json). Default: as bench finds it ($NEURALODE_BENCH, else testdata/bench found walking up).")]
+    public string? Data { get; set; }
+
     /// <summary>Gets or sets the row counts (repeatable, or comma-separated; <c>_</c> separates digits).</summary>
     [CommandOption("--rows <N>")]
     [Description("Rows B of the [[B, 2]] state, one measurement (in its own process) per count: repeat the option or separate with commas; 1_000_000 and 10_000_000 are accepted. A count larger than fits in memory fails its row with a status (the streaming solve with MaxRowsInFlight will measure those). Default: 1000000.")]
@@ -46,11 +57,15 @@ internal sealed class MemorySettings : CommandSettings
     [DefaultValue(1e-6)]
     public double Atol { get; set; } = 1e-6;
 
-    /// <summary>Gets or sets the end time.</summary>
+    /// <summary>Gets or sets the end time, or null for the problem's default.</summary>
     [CommandOption("--t1 <T>")]
-    [Description("End time of the solve from t = 0 (ω in [[0.5, 2): up to ≈ 3 periods at 10).")]
-    [DefaultValue(10.0)]
-    public double T1 { get; set; } = 10;
+    [Description("End time of the solve from t = 0 (oscillator: ω in [[0.5, 2), up to ≈ 3 periods at 10; spiral: only its reference's t1 = 1). Default: 10 for oscillator, 1 for spiral.")]
+    public double? T1 { get; set; }
+
+    /// <summary>Gets the end time: <see cref="T1"/>, or 10 for the oscillators and 1 (the reference's) for the spiral.</summary>
+    public double EndTime => T1 ?? (IsSpiral ? 1.0 : 10.0);
+
+    private bool IsSpiral => Problem.Trim().ToLowerInvariant() == MemoryCase.Spiral;
 
     /// <summary>Gets or sets the compaction mode.</summary>
     [CommandOption("--compaction <MODE>")]
@@ -84,12 +99,14 @@ internal sealed class MemorySettings : CommandSettings
     public IReadOnlyList<MemoryCase> Cases =>
         [.. RowCounts.Select(rows => new MemoryCase
         {
+            Problem = IsSpiral ? MemoryCase.Spiral : MemoryCase.Oscillator,
+            Data = Data,
             Rows = rows,
             Scheme = Scheme,
             DType = DType.Trim().ToLowerInvariant() is "float64" or "f64" ? torch.ScalarType.Float64 : torch.ScalarType.Float32,
             Rtol = Rtol,
             Atol = Atol,
-            T1 = T1,
+            T1 = EndTime,
             Compaction = Compaction.Trim().ToLowerInvariant() switch
             {
                 "always" => CompactionMode.Always,
@@ -121,9 +138,19 @@ internal sealed class MemorySettings : CommandSettings
             return ValidationResult.Error($"--rtol and --atol must be positive and finite; got {Rtol} and {Atol}.");
         }
 
-        if (!(T1 > 0 && double.IsFinite(T1)))
+        if (Problem.Trim().ToLowerInvariant() is not (MemoryCase.Oscillator or MemoryCase.Spiral))
+        {
+            return ValidationResult.Error($"--problem must be oscillator or spiral; got '{Problem}'.");
+        }
+
+        if (!(EndTime > 0 && double.IsFinite(EndTime)))
         {
             return ValidationResult.Error($"--t1 must be positive and finite; got {T1}.");
+        }
+
+        if (IsSpiral && EndTime != 1.0)
+        {
+            return ValidationResult.Error($"--problem spiral has its reference at t1 = 1 only; got --t1 {T1}.");
         }
 
         if (DType.Trim().ToLowerInvariant() is not ("float32" or "f32" or "float64" or "f64"))
