@@ -192,7 +192,7 @@ internal sealed record AnchorRecord
             ErrMaxAbs = Finite(result.ErrMaxAbs),
             GradErrRelL2 = null,
             Status = Timed(status, times, floors),
-            LoadAverage1Min = Machine.LoadAverage1Min(),
+            LoadAverage1Min = result.LoadAverage1Min,
         };
     }
 
@@ -241,7 +241,7 @@ internal sealed record AnchorRecord
             ErrRelL2 = Finite(result.ErrRelL2),
             GradErrRelL2 = Finite(result.GradientError),
             Status = Timed(status, times, floors),
-            LoadAverage1Min = Machine.LoadAverage1Min(),
+            LoadAverage1Min = result.LoadAverage1Min,
         };
     }
 

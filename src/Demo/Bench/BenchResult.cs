@@ -118,6 +118,9 @@ internal sealed record BenchResult
     /// <summary>Gets the timed repeats.</summary>
     public int Repeats { get; init; }
 
+    /// <summary>Gets /proc/loadavg's 1-minute load average right after the case, or null.</summary>
+    public double? LoadAverage1Min { get; init; }
+
     /// <summary>Gets the untimed warm-up solves.</summary>
     public int Warmup { get; init; }
 

@@ -174,6 +174,7 @@ internal sealed class BenchRunner(int repeats, int warmup)
             CpuIsThreadTime = ThreadClock.IsThreadCpuTime,
             Repeats = Repeats,
             Warmup = Math.Max(1, Warmup),
+            LoadAverage1Min = Machine.LoadAverage1Min(),
         };
     }
 

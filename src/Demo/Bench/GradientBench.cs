@@ -127,6 +127,9 @@ internal sealed record GradientResult
     /// overridden).</summary>
     public double ErrRelL2 { get; init; } = double.NaN;
 
+    /// <summary>Gets /proc/loadavg's 1-minute load average right after the case, or null.</summary>
+    public double? LoadAverage1Min { get; init; }
+
     /// <summary>Gets why the case failed (<c>error: …</c>), or null when it ran.</summary>
     public string? Failure { get; init; }
 
@@ -247,6 +250,7 @@ internal static class GradientBench
             ErrRelL2 = stateError,
             AcceptedSteps = block.LastForward.MaxAcceptedSteps,
             PeakMemoryMb = peak,
+            LoadAverage1Min = Machine.LoadAverage1Min(),
         };
     }
 
