@@ -25,6 +25,7 @@ internal sealed class BatchSolver : IDisposable
     private readonly Func<Tensor, Tensor, Tensor, Tensor> dynamics;
     private readonly SolverOptions options;
     private readonly int rows;
+    private readonly int capacity;
     private readonly long[] stateShape;
     private readonly long elementsPerRow;
     private readonly ScalarType dtype;
@@ -32,7 +33,8 @@ internal sealed class BatchSolver : IDisposable
     private readonly bool onHost;
     private readonly FixedStepPlan? fixedPlan;
     private readonly int outputCount;
-    private readonly Tolerances tolerances;
+    private readonly List<RowResults> inFlight = [];
+    private Tolerances tolerances;
     private readonly WorkRows work;
     private readonly StepAttempt attempt;
     private readonly RowOutcome[] outcomes;
@@ -41,9 +43,12 @@ internal sealed class BatchSolver : IDisposable
     private readonly IStepObserver? observer;
     private readonly bool slopeCheckedByError;
     private readonly StepController controller;
+    private readonly EventLocator? eventLocator;
 
     private Tensor? ys;            // [B, T, ...], in batch order
-    private RowResults? results;   // rows that left the work set, in batch order; null until the first compaction
+    private RowResults? results;   // the batch's results, rows recorded as they leave the work set (null in a stream)
+    private RowResults? admitting; // the batch whose rows are being admitted
+    private (Tensor Y0, double[] T0, double[] T1)? admission;
     private long calls;
     private long rowEvaluations;
     private long iterations;
@@ -52,6 +57,7 @@ internal sealed class BatchSolver : IDisposable
     private bool aliasChecked;
     private bool copySlopes;
 
+    /// <summary>Creates the solver of one batch and admits all its rows.</summary>
     public BatchSolver(
         RungeKuttaScheme scheme,
         Func<Tensor, Tensor, Tensor, Tensor> dynamics,
@@ -62,68 +68,20 @@ internal sealed class BatchSolver : IDisposable
         FixedStepPlan? fixedPlan,
         Tensor? outputTimesRows,
         IStepObserver? observer = null)
+        : this(scheme, dynamics, y0, options, fixedPlan, RowCount(y0), outputTimesRows is null ? 0 : (int)outputTimesRows.shape[1], observer)
     {
-        // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
-        NativeHeap.EnsureConfigured();
-        this.observer = observer;
-        var tableau = scheme.Tableau;
-        var lastStage = tableau.Stages - 1;
-        slopeCheckedByError = fixedPlan is null && scheme.IsFsal && tableau.BHat is { } bHat && bHat[lastStage].Value != tableau.B[lastStage].Value;
-        this.scheme = scheme;
-        this.dynamics = dynamics;
-        this.options = options;
-        this.fixedPlan = fixedPlan;
-        controller = new StepController(
-            options.Controller,
-            scheme.Order,
-            Math.Min(scheme.Order, scheme.EmbeddedOrder ?? scheme.Order),
-            options.DtMin,
-            options.DtMax,
-            options.SharedStepSize);
-        if (y0.shape[0] > Array.MaxLength)
-        {
-            throw new ArgumentException($"A solve takes at most {Array.MaxLength} rows; got {y0.shape[0]}.", nameof(y0));
-        }
-
-        rows = (int)y0.shape[0];
-        stateShape = y0.shape;
-        elementsPerRow = y0.numel() / rows;
-        dtype = y0.dtype;
-        device = y0.device;
-        onHost = device.type == DeviceType.CPU && !options.ControlOnDevice;
-        outputCount = outputTimesRows is null ? 0 : (int)outputTimesRows.shape[1];
-        var perRowTolerances = options.RelativeToleranceRows is not null || options.AbsoluteToleranceRows is not null;
-        work = new WorkRows(rows, outputCount, perRowTolerances) { Count = rows };
-        attempt = new StepAttempt(rows);
-        outcomes = new RowOutcome[rows];
-        decisions = new RowDecision[rows];
-        positions = new int[rows];
-
+        rows = capacity;
+        results = new RowResults(rows, firstRow: 0);
         using var scope = NewDisposeScope();
         var t0 = HostMemory.Read<double>(t0Rows.to_type(ScalarType.Float64));
         var t1 = HostMemory.Read<double>(t1Rows.to_type(ScalarType.Float64));
-        for (var i = 0; i < rows; i++)
-        {
-            work.Rows[i] = i;
-            work.T[i] = work.T0[i] = t0[i];
-            work.T1[i] = t1[i];
-            work.Direction[i] = t1[i] < t0[i] ? -1 : 1;
-            work.Status[i] = t0[i] == t1[i] ? SolverStatus.Success : SolverStatus.Running;
-            work.Prev1[i] = work.Prev2[i] = 1;
-        }
-
-        var pureRelative = options.AbsoluteTolerance == 0;
-        if (perRowTolerances)
+        if (tolerances.RelativeRows is not null)
         {
             FillRows(work.Rtol!, options.RelativeToleranceRows, options.RelativeTolerance);
             FillRows(work.Atol!, options.AbsoluteToleranceRows, options.AbsoluteTolerance);
-            pureRelative = work.Atol!.AsSpan(0, rows).Contains(0.0);
+            tolerances = tolerances with { PureRelative = work.Atol!.AsSpan(0, rows).Contains(0.0) };
         }
 
-        tolerances = new Tolerances(options.RelativeTolerance, options.AbsoluteTolerance, work.Rtol, work.Atol, pureRelative);
-        work.Index = arange(rows, dtype: ScalarType.Int64, device: device);
-        work.Y = y0.alias();
-        work.K1 = zeros_like(y0);
         if (options.Event is not null)
         {
             work.EventTime = full(rows, double.NaN, dtype: ScalarType.Float64, device: device);
@@ -139,15 +97,77 @@ internal sealed class BatchSolver : IDisposable
             Array.Copy(stateShape, 1, ysShape, 2, stateShape.Length - 1);
             ys = full(ysShape, double.NaN, dtype: dtype, device: device).DetachFromDisposeScope();
         }
+
+        admission = (y0, t0.ToArray(), t1.ToArray());
     }
+
+    private BatchSolver(
+        RungeKuttaScheme scheme,
+        Func<Tensor, Tensor, Tensor, Tensor> dynamics,
+        Tensor template,
+        SolverOptions options,
+        FixedStepPlan? fixedPlan,
+        int capacity,
+        int outputCount,
+        IStepObserver? observer)
+    {
+        // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
+        NativeHeap.EnsureConfigured();
+        this.observer = observer;
+        var tableau = scheme.Tableau;
+        var lastStage = tableau.Stages - 1;
+        slopeCheckedByError = fixedPlan is null && scheme.IsFsal && tableau.BHat is { } bHat && bHat[lastStage].Value != tableau.B[lastStage].Value;
+        this.scheme = scheme;
+        this.dynamics = dynamics;
+        this.options = options;
+        this.fixedPlan = fixedPlan;
+        this.capacity = capacity;
+        this.outputCount = outputCount;
+        controller = new StepController(
+            options.Controller,
+            scheme.Order,
+            Math.Min(scheme.Order, scheme.EmbeddedOrder ?? scheme.Order),
+            options.DtMin,
+            options.DtMax,
+            options.SharedStepSize);
+        stateShape = template.shape;
+        elementsPerRow = template.numel() / Math.Max(template.shape[0], 1);
+        dtype = template.dtype;
+        device = template.device;
+        onHost = device.type == DeviceType.CPU && !options.ControlOnDevice;
+        var perRowTolerances = options.RelativeToleranceRows is not null || options.AbsoluteToleranceRows is not null;
+        work = new WorkRows(capacity, outputCount, perRowTolerances);
+        attempt = new StepAttempt(capacity);
+        outcomes = new RowOutcome[capacity];
+        decisions = new RowDecision[capacity];
+        positions = new int[capacity];
+        tolerances = new Tolerances(options.RelativeTolerance, options.AbsoluteTolerance, work.Rtol, work.Atol, options.AbsoluteTolerance == 0);
+        if (options.Event is { } events)
+        {
+            eventLocator = new EventLocator(events, (t, y) => Evaluate(t, y), dtype);
+        }
+    }
+
+    /// <summary>The solver of a stream of batches: at most <paramref name="maxRowsInFlight"/> rows in its work set.</summary>
+    /// <param name="scheme">The scheme.</param>
+    /// <param name="dynamics">The rows-aware dynamics (rows are numbered across the whole stream).</param>
+    /// <param name="template">A tensor with the states' dtype, device and trailing shape.</param>
+    /// <param name="options">The validated options (no outputs, events or per-row tolerances).</param>
+    /// <param name="fixedPlan">The fixed-step plan, or null.</param>
+    /// <param name="maxRowsInFlight">The work set's capacity.</param>
+    /// <returns>The solver.</returns>
+    public static BatchSolver ForStream(RungeKuttaScheme scheme, Func<Tensor, Tensor, Tensor, Tensor> dynamics, Tensor template, SolverOptions options, FixedStepPlan? fixedPlan, int maxRowsInFlight) =>
+        new(scheme, dynamics, template, options, fixedPlan, maxRowsInFlight, 0, null);
 
     public OdeSolution Run(Tensor? requestedTimes)
     {
-        Start();
+        var (y0, t0, t1) = admission!.Value;
+        admission = null;
+        Admit(y0, 0, t0, t1, results!);
         var maxIterations = fixedPlan?.Iterations ?? options.MaxSteps;
         for (long iteration = 0; iteration < maxIterations; iteration++)
         {
-            if (!Iterate(iteration))
+            if (!Iterate())
             {
                 break;
             }
@@ -162,36 +182,93 @@ internal sealed class BatchSolver : IDisposable
             }
         }
 
-        results ??= new RowResults(rows);
-        results.RecordAll(work);
-        var (y, eventTime, eventIndex) = results.Release();
-        using var scope = NewDisposeScope();
-        var stats = new SolverStats(
-            Detached(HostMemory.Write(results.Evaluations, device)),
-            Detached(HostMemory.Write(results.Accepted, device)),
-            Detached(HostMemory.Write(results.Rejected, device)),
-            calls,
-            rowEvaluations,
-            iterations,
-            hostReads);
-        var codes = new long[rows];
-        for (var i = 0; i < rows; i++)
-        {
-            codes[i] = (long)results.Status[i];
-        }
-
+        var final = results!;
+        final.Record(work, AllPositions());
         var ts = requestedTimes?.alias().DetachFromDisposeScope();
         var outputs = ys;
         ys = null;
-        return new OdeSolution(
-            y,
-            Detached(HostMemory.Write(results.T, ScalarType.Float64, device)),
-            ts,
-            outputs,
-            Detached(HostMemory.Write(codes, device)),
-            stats,
-            eventTime,
-            eventIndex);
+        return final.ToSolution(new LoopCounts(calls, rowEvaluations, iterations, hostReads), ts, outputs);
+    }
+
+    /// <summary>
+    /// Solves the rows of a stream of batches over one span, at most the work set's capacity at a time: as rows
+    /// finish, they leave and pending rows take their places, so the work set stays full while rows of different
+    /// lengths finish at different times. Each batch's solution comes once all its rows are done, in order.
+    /// </summary>
+    /// <param name="batches">The initial states, <c>[Bi, ...]</c> each.</param>
+    /// <param name="t0">The start of every row.</param>
+    /// <param name="t1">The end of every row.</param>
+    /// <returns>One solution per batch, in order.</returns>
+    public IEnumerable<OdeSolution> Stream(IEnumerable<Tensor> batches, double t0, double t1)
+    {
+        var pending = new Queue<RowResults>();
+        using var source = batches.GetEnumerator();
+        Tensor? current = null;
+        long nextRow = 0;
+        long taken = 0;
+        var exhausted = false;
+        while (true)
+        {
+            // The solver's work runs without autograd; the caller's code between batches runs with its own setting.
+            bool stepped;
+            using (no_grad())
+            {
+                // Refill: when enough slots are free (or no row is running), finished rows leave and pending rows
+                // take their slots.
+                var free = capacity - work.Count + (work.Count - RunningCount());
+                if (!exhausted && free > 0 && (free * 8L >= capacity || RunningCount() == 0))
+                {
+                    Retire();
+                    while (!exhausted && capacity - work.Count > 0)
+                    {
+                        if (current is null || taken == current.shape[0])
+                        {
+                            if (!source.MoveNext())
+                            {
+                                exhausted = true;
+                                break;
+                            }
+
+                            current = Ode.CheckStreamBatch(source.Current, stateShape, dtype, device, nameof(batches));
+                            taken = 0;
+                            var batch = new RowResults((int)current.shape[0], nextRow);
+                            nextRow += current.shape[0];
+                            pending.Enqueue(batch);
+                            inFlight.Add(batch);
+                        }
+
+                        var count = Math.Min(capacity - work.Count, current.shape[0] - taken);
+                        using var scope = NewDisposeScope();
+                        var starts = new double[count];
+                        var ends = new double[count];
+                        Array.Fill(starts, t0);
+                        Array.Fill(ends, t1);
+                        var owner = pending.Last();
+                        Admit(current.narrow(0, taken, count), owner.FirstRow + taken, starts, ends, owner);
+                        taken += count;
+                    }
+                }
+
+                stepped = Iterate();
+                if (!stepped)
+                {
+                    // No row is running: every row in the work set is done.
+                    Retire();
+                }
+            }
+
+            while (pending.Count > 0 && pending.Peek().Complete)
+            {
+                var done = pending.Dequeue();
+                inFlight.Remove(done);
+                yield return done.ToSolution(done.Totals, null, null);
+            }
+
+            if (!stepped && exhausted && work.Count == 0)
+            {
+                yield break;
+            }
+        }
     }
 
     public void Dispose()
@@ -199,9 +276,14 @@ internal sealed class BatchSolver : IDisposable
         work.Dispose();
         ys?.Dispose();
         results?.Dispose();
+        foreach (var chunk in inFlight)
+        {
+            chunk.Dispose();
+        }
     }
 
-    private static Tensor Detached(Tensor tensor) => tensor.DetachFromDisposeScope();
+    private static int RowCount(Tensor y0) =>
+        y0.shape[0] <= Array.MaxLength ? (int)y0.shape[0] : throw new ArgumentException($"A solve takes at most {Array.MaxLength} rows; got {y0.shape[0]}.", nameof(y0));
 
     private static void FillRows(double[] target, Tensor? perRow, double all)
     {
@@ -215,99 +297,154 @@ internal sealed class BatchSolver : IDisposable
         HostMemory.Read<double>(perRow.to_type(ScalarType.Float64)).CopyTo(target);
     }
 
-    // Non-finite initial states, the first slope, outputs at t0 and the initial step.
-    private void Start()
+    private int[] AllPositions()
+    {
+        var all = new int[work.Count];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = i;
+        }
+
+        return all;
+    }
+
+    private int RunningCount()
+    {
+        var running = 0;
+        for (var i = 0; i < work.Count; i++)
+        {
+            running += work.Status[i] == SolverStatus.Running ? 1 : 0;
+        }
+
+        return running;
+    }
+
+    // Appends rows to the work set: their clocks and counters, their states, and what a row needs before its first
+    // step (non-finite initial states, the outputs at t0, the event values, the first slope and the first step),
+    // computed for these rows alone.
+    private void Admit(Tensor y0, long firstRow, ReadOnlySpan<double> t0, ReadOnlySpan<double> t1, RowResults owner)
     {
         using var scope = NewDisposeScope();
-        var width = work.Count;
-        var flags = attempt.RowFinite.AsSpan(0, width);
-        RowsFinite(work.Y, flags);
-        for (var i = 0; i < width; i++)
+        var start = work.Count;
+        var count = (int)y0.shape[0];
+        var end = start + count;
+        for (var j = 0; j < count; j++)
         {
-            if (!flags[i])
+            var i = start + j;
+            work.Rows[i] = firstRow + j;
+            work.T[i] = work.T0[i] = t0[j];
+            work.T1[i] = t1[j];
+            work.Direction[i] = t1[j] < t0[j] ? -1 : 1;
+            work.Status[i] = t0[j] == t1[j] ? SolverStatus.Success : SolverStatus.Running;
+            work.Prev1[i] = work.Prev2[i] = 1;
+            work.Attempts[i] = work.Accepted[i] = work.Rejected[i] = work.Evaluations[i] = 0;
+            work.Dt[i] = 0;
+        }
+
+        work.Count = end;
+        owner.InWork += count;
+        admitting = owner;
+        var index = arange(firstRow, firstRow + count, dtype: ScalarType.Int64, device: device);
+        var status = work.Status.AsSpan(start, count);
+        var flags = new bool[count];
+        RowsFinite(y0, flags);
+        for (var j = 0; j < count; j++)
+        {
+            if (!flags[j])
             {
-                work.Status[i] = SolverStatus.NonFinite;
+                status[j] = SolverStatus.NonFinite;
             }
         }
 
         if (ys is not null)
         {
             // The outputs at t0 (every row, running or not): the initial state itself.
-            var t = work.T.AsSpan(0, width);
-            var everyRow = attempt.Accept.AsSpan(0, width);
-            everyRow.Fill(true);
-            WriteOutputs(t, t, t, everyRow, work.Y, null);
+            var t = work.T.AsSpan(start, count);
+            var everyRow = new bool[count];
+            Array.Fill(everyRow, true);
+            WriteOutputs(start, t, t, t, everyRow, y0, null);
         }
 
-        var running = attempt.Active.AsSpan(0, width);
-        for (var i = 0; i < width; i++)
+        var running = new bool[count];
+        for (var j = 0; j < count; j++)
         {
-            running[i] = work.Status[i] == SolverStatus.Running;
+            running[j] = status[j] == SolverStatus.Running;
         }
 
-        if (!running.Contains(true))
+        var tState = HostMemory.Write(work.T.AsSpan(start, count), dtype, device);
+        Tensor? values = null;
+        Tensor slope;
+        if (running.AsSpan().Contains(true))
         {
-            // Nothing to integrate (every span is empty or every state is non-finite): no evaluation at all.
-            return;
-        }
-
-        var tState = ClockTensor(work.T, dtype);
-        if (options.Event is { } events)
-        {
-            var values = events.Evaluate(tState, work.Y, work.Index);
-            RowsFinite(values, flags);
-            for (var i = 0; i < width; i++)
+            if (options.Event is { } events)
             {
-                if (running[i] && !flags[i])
+                values = events.Evaluate(tState, y0, index);
+                RowsFinite(values, flags);
+                for (var j = 0; j < count; j++)
                 {
-                    work.Status[i] = SolverStatus.NonFinite;
-                    running[i] = false;
+                    if (running[j] && !flags[j])
+                    {
+                        status[j] = SolverStatus.NonFinite;
+                        running[j] = false;
+                    }
                 }
             }
 
-            work.EventValues = values;
-        }
-
-        callsThisIteration = 0;
-        var slope = Evaluate(tState, work.Y);
-        work.K1 = slope;
-        RowsFinite(slope, flags);
-        for (var i = 0; i < width; i++)
-        {
-            if (running[i] && !flags[i])
+            callsThisIteration = 0;
+            slope = Evaluate(tState, y0, index);
+            RowsFinite(slope, flags);
+            for (var j = 0; j < count; j++)
             {
-                work.Status[i] = SolverStatus.NonFinite;
-            }
-        }
-
-        if (fixedPlan is null)
-        {
-            var runningRows = running.ToArray();
-            for (var i = 0; i < width; i++)
-            {
-                runningRows[i] &= work.Status[i] == SolverStatus.Running;
+                if (running[j] && !flags[j])
+                {
+                    status[j] = SolverStatus.NonFinite;
+                }
             }
 
-            var start = new InitialStepInput(
-                work.Y,
-                work.K1,
-                ClockTensor(work.T, ScalarType.Float64),
-                ClockTensor(work.T0, ScalarType.Float64),
-                ClockTensor(work.T1, ScalarType.Float64),
-                ClockTensor(work.Direction, ScalarType.Float64),
-                ClockTensor(work.Rtol ?? Filled(width, options.RelativeTolerance), dtype),
-                ClockTensor(work.Atol ?? Filled(width, options.AbsoluteTolerance), dtype),
-                HostMemory.Write(runningRows, device));
-            var dt = controller.InitialStep(options.InitialStep, start, (time, state) => Evaluate(InStateDtype(time), state));
-            HostMemory.Read<double>(dt).CopyTo(work.Dt);
+            if (fixedPlan is null)
+            {
+                var runningRows = new bool[count];
+                for (var j = 0; j < count; j++)
+                {
+                    runningRows[j] = running[j] && status[j] == SolverStatus.Running;
+                }
+
+                var input = new InitialStepInput(
+                    y0,
+                    slope,
+                    HostMemory.Write(work.T.AsSpan(start, count), ScalarType.Float64, device),
+                    HostMemory.Write(work.T0.AsSpan(start, count), ScalarType.Float64, device),
+                    HostMemory.Write(work.T1.AsSpan(start, count), ScalarType.Float64, device),
+                    HostMemory.Write(work.Direction.AsSpan(start, count), ScalarType.Float64, device),
+                    HostMemory.Write(work.Rtol is { } r ? r.AsSpan(start, count) : Filled(count, options.RelativeTolerance), dtype, device),
+                    HostMemory.Write(work.Atol is { } a ? a.AsSpan(start, count) : Filled(count, options.AbsoluteTolerance), dtype, device),
+                    HostMemory.Write(runningRows, device));
+                var dt = controller.InitialStep(options.InitialStep, input, (time, state) => Evaluate(InStateDtype(time), state, index));
+                HostMemory.Read<double>(dt).CopyTo(work.Dt.AsSpan(start, count));
+            }
+
+            for (var j = 0; j < count; j++)
+            {
+                if (running[j])
+                {
+                    work.Evaluations[start + j] += callsThisIteration;
+                }
+            }
+        }
+        else
+        {
+            // Nothing to integrate (every span is empty or every state is non-finite): no evaluation at all.
+            slope = zeros_like(y0);
         }
 
-        for (var i = 0; i < width; i++)
+        admitting = null;
+        var first = start == 0;
+        work.Index = first ? index : cat([work.Index, index]);
+        work.Y = first ? y0.alias() : cat([work.Y, y0]);
+        work.K1 = first ? slope : cat([work.K1, slope]);
+        if (values is not null)
         {
-            if (running[i])
-            {
-                work.Evaluations[i] += callsThisIteration;
-            }
+            work.EventValues = first || work.EventValues is null ? values : cat([work.EventValues, values]);
         }
     }
 
@@ -319,7 +456,7 @@ internal sealed class BatchSolver : IDisposable
     }
 
     // One step of every running row of the work set, in named phases. Returns false when no row is running.
-    private bool Iterate(long iteration)
+    private bool Iterate()
     {
         using var scope = NewDisposeScope();
         if (!Compact())
@@ -327,8 +464,9 @@ internal sealed class BatchSolver : IDisposable
             return false;
         }
 
+        var readsBefore = hostReads;
         iterations++;
-        Clip(iteration);
+        Clip();
         TakeStep();
         Assess();
         Accept();
@@ -336,6 +474,14 @@ internal sealed class BatchSolver : IDisposable
         WriteOutputs();
         Control();
         Commit();
+        foreach (var batch in inFlight)
+        {
+            if (batch.InWork > 0)
+            {
+                batch.Totals = batch.Totals with { Iterations = batch.Totals.Iterations + 1, HostReads = batch.Totals.HostReads + hostReads - readsBefore };
+            }
+        }
+
         return true;
     }
 
@@ -384,6 +530,11 @@ internal sealed class BatchSolver : IDisposable
     private void Retire()
     {
         var width = work.Count;
+        if (width == 0)
+        {
+            return;
+        }
+
         var keptCount = 0;
         var leavingCount = 0;
         var leaving = new int[width];
@@ -399,13 +550,45 @@ internal sealed class BatchSolver : IDisposable
             }
         }
 
-        results ??= new RowResults(rows);
-        results.Record(work, leaving.AsSpan(0, leavingCount));
+        // Rows are in the order they were admitted, so each batch's leaving rows form one run.
+        var run = 0;
+        while (run < leavingCount)
+        {
+            var owner = OwnerOf(work.Rows[leaving[run]]);
+            var end = run;
+            while (end < leavingCount && work.Rows[leaving[end]] < owner.FirstRow + owner.Rows)
+            {
+                end++;
+            }
+
+            owner.Record(work, leaving.AsSpan(run, end - run));
+            run = end;
+        }
+
         work.Select(positions.AsSpan(0, keptCount));
     }
 
+    // The results a row of the solver belongs to.
+    private RowResults OwnerOf(long row)
+    {
+        if (results is not null)
+        {
+            return results;
+        }
+
+        foreach (var batch in inFlight)
+        {
+            if (row >= batch.FirstRow && row < batch.FirstRow + batch.Rows)
+            {
+                return batch;
+            }
+        }
+
+        throw new InvalidOperationException($"Row {row} belongs to no batch in flight.");
+    }
+
     // The step each row attempts: the planned one, clipped to land exactly on t1 (or the fixed grid's next step).
-    private void Clip(long iteration)
+    private void Clip()
     {
         var width = attempt.Width;
         if (fixedPlan is null)
@@ -426,7 +609,7 @@ internal sealed class BatchSolver : IDisposable
         }
         else
         {
-            fixedPlan.Next(iteration, work, attempt);
+            fixedPlan.Next(work, attempt);
         }
 
         attempt.Y = work.Y;
@@ -453,9 +636,14 @@ internal sealed class BatchSolver : IDisposable
         var norms = attempt.ErrorNorm.AsSpan(0, width);
         var finite = attempt.Finite.AsSpan(0, width);
         var accept = attempt.Accept.AsSpan(0, width);
+
+        // An end slope that comes with the step (FSAL) and that its error does not check is read in the same pass.
+        var endSlope = !slopeCheckedByError && scheme.IsFsal ? attempt.Step.EndSlope : null;
+        var slopeFinite = attempt.SlopeFinite.AsSpan(0, width);
+        attempt.HasSlopeFinite = endSlope is not null;
         if (fixedPlan is null)
         {
-            ErrorNorms(norms, rowFinite);
+            ErrorNorms(norms, rowFinite, endSlope, slopeFinite);
             if (options.SharedStepSize)
             {
                 (double, long)? extra = null;
@@ -483,7 +671,7 @@ internal sealed class BatchSolver : IDisposable
         }
         else
         {
-            RowsFinite(attempt.Step.Y, rowFinite);
+            ReadFinite(attempt.Step.Y, rowFinite, endSlope, slopeFinite);
             norms.Clear();
             rowFinite.CopyTo(finite);
             for (var i = 0; i < width; i++)
@@ -498,8 +686,9 @@ internal sealed class BatchSolver : IDisposable
         }
     }
 
-    // Each row's error norm and whether its new state and norm are finite (one read of the step's tensors).
-    private void ErrorNorms(Span<double> norms, Span<bool> rowFinite)
+    // Each row's error norm and whether its new state and norm are finite (one read of the step's tensors), and
+    // whether each row of `slope` is finite when it is given.
+    private void ErrorNorms(Span<double> norms, Span<bool> rowFinite, Tensor? slope, Span<bool> slopeFinite)
     {
         var step = attempt.Step;
         var active = attempt.Active.AsSpan(0, attempt.Width);
@@ -515,6 +704,11 @@ internal sealed class BatchSolver : IDisposable
                 RowNorms.ErrorNorms(HostMemory.Read<double>(step.Error!), HostMemory.Read<double>(attempt.Y), HostMemory.Read<double>(step.Y), tolerances, active, norms, rowFinite);
             }
 
+            if (slope is not null)
+            {
+                RowsFinite(slope, slopeFinite);
+            }
+
             return;
         }
 
@@ -525,12 +719,17 @@ internal sealed class BatchSolver : IDisposable
             var rtol = PerRow(ClockTensor(work.Rtol ?? Filled(attempt.Width, options.RelativeTolerance), dtype));
             var atol = PerRow(ClockTensor(work.Atol ?? Filled(attempt.Width, options.AbsoluteTolerance), dtype));
             var norm = StepController.ErrorNorm(step.Error!.detach(), attempt.Y.detach(), y1, rtol, atol, tolerances.PureRelative).to_type(ScalarType.Float64);
-            var ok = y1.reshape(y1.shape[0], -1).abs().amax([1]).isfinite().logical_and_(norm.isfinite());
-            var both = HostMemory.Read<double>(stack([norm, ok.to_type(ScalarType.Float64)], 1));
+            var ok = FiniteRows(y1).logical_and_(norm.isfinite());
+            var columns = slope is null ? [norm, ok.to_type(ScalarType.Float64)] : new[] { norm, ok.to_type(ScalarType.Float64), FiniteRows(slope.detach()).to_type(ScalarType.Float64) };
+            var all = HostMemory.Read<double>(stack(columns, 1));
             for (var i = 0; i < norms.Length; i++)
             {
-                norms[i] = both[2 * i];
-                rowFinite[i] = both[(2 * i) + 1] != 0;
+                norms[i] = all[columns.Length * i];
+                rowFinite[i] = all[(columns.Length * i) + 1] != 0;
+                if (slope is not null)
+                {
+                    slopeFinite[i] = all[(columns.Length * i) + 2] != 0;
+                }
             }
         }
     }
@@ -594,9 +793,13 @@ internal sealed class BatchSolver : IDisposable
         // the error estimate already rejected such a step.)
         if (!slopeCheckedByError && freshSlope && ContinuesAnywhere(accept, done))
         {
-            var flags = new bool[width];
-            hostReads++;
-            RowsFinite(attempt.K1New, flags);
+            // Accepted rows carry the step's end slope, whose finiteness the error norms' read may have brought.
+            var flags = attempt.SlopeFinite.AsSpan(0, width);
+            if (!attempt.HasSlopeFinite)
+            {
+                ReadFinite(attempt.K1New, flags, null, default);
+            }
+
             for (var i = 0; i < width; i++)
             {
                 if (accept[i] && !done[i] && !flags[i])
@@ -641,7 +844,7 @@ internal sealed class BatchSolver : IDisposable
 
         var width = attempt.Width;
         var until = attempt.HasOutputLimit ? attempt.OutputLimit.AsSpan(0, width) : attempt.TEnd.AsSpan(0, width);
-        WriteOutputs(work.T.AsSpan(0, width), attempt.TEnd.AsSpan(0, width), until, attempt.Accept.AsSpan(0, width), attempt.Step.Y, Interpolant());
+        WriteOutputs(0, work.T.AsSpan(0, width), attempt.TEnd.AsSpan(0, width), until, attempt.Accept.AsSpan(0, width), attempt.Step.Y, Interpolant());
     }
 
     // The state inside the attempted step at fractions θ [W] (state dtype): the scheme's dense output, or cubic Hermite.
@@ -675,7 +878,7 @@ internal sealed class BatchSolver : IDisposable
         using (no_grad())
         {
             var badValues = accept.logical_and(after.isfinite().all(1).logical_not());
-            crossing = Crossing(before, after, events.Direction).logical_and_(accept.logical_and(badValues.logical_not()).unsqueeze(1));
+            crossing = EventLocator.Crossing(before, after, events.Direction).logical_and_(accept.logical_and(badValues.logical_not()).unsqueeze(1));
             fired = crossing.any(1);
             attempt.EventValues = where(accept.unsqueeze(1), after, before);
 
@@ -690,7 +893,7 @@ internal sealed class BatchSolver : IDisposable
                     work.Status[i] = SolverStatus.NonFinite;
                 }
 
-                    firedHost[i] = (flags[i] & 2) != 0;
+                firedHost[i] = (flags[i] & 2) != 0;
                 anyFired |= firedHost[i];
             }
 
@@ -717,7 +920,7 @@ internal sealed class BatchSolver : IDisposable
                     continue;
                 }
 
-                var theta = Bracket(clockStart, clockStep, clockEnd, events, column, rowsCrossing, before.select(1, column), after.select(1, column), interpolate);
+                var theta = eventLocator!.Bracket(clockStart, clockStep, clockEnd, work.Index, column, rowsCrossing, before.select(1, column), after.select(1, column), interpolate);
                 var earlier = rowsCrossing.logical_and(theta.lt(thetaStar).logical_or_(which.lt(0)));
                 thetaStar = where(earlier, theta, thetaStar);
                 which = where(earlier, full_like(which, column), which);
@@ -748,111 +951,11 @@ internal sealed class BatchSolver : IDisposable
 
         if (yEvent.requires_grad && is_grad_enabled())
         {
-            (yEvent, tEvent) = DifferentiableEvent(events, yEvent, tEvent, which.clamp_min(0));
+            (yEvent, tEvent) = eventLocator!.WithGradient(yEvent, tEvent, work.Index, which.clamp_min(0));
         }
 
         work.EventTime = where(fired, tEvent, work.EventTime!);
         attempt.YNew = where(firedRows, yEvent, attempt.YNew);
-    }
-
-    // The event's dependence on y0 and the parameters when backpropagating, by the implicit function theorem at
-    // the root: g(t*, y(t*)) = 0 gives dt*/dθ = −(∂g/∂θ + ∂g/∂y·∂y/∂θ) / ġ with ġ = ∂g/∂t + ∂g/∂y·f(t*, y*). The
-    // returned time and state have the root's values exactly and carry that gradient (the state moves with t* along
-    // f).
-    private (Tensor State, Tensor Time) DifferentiableEvent(EventFunction events, Tensor yEvent, Tensor tEvent, Tensor column)
-    {
-        var tState = InStateDtype(tEvent);
-        Tensor slope, rate;
-        using (no_grad())
-        {
-            slope = Evaluate(tState, yEvent.detach()).detach();
-        }
-
-        using (enable_grad())
-        {
-            var tProbe = tState.detach().requires_grad_(true);
-            var yProbe = yEvent.detach().requires_grad_(true);
-            var gProbe = events.EvaluateWithGraph(tProbe, yProbe, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
-            var partials = autograd.grad([gProbe], [tProbe, yProbe], [ones_like(gProbe)], allow_unused: true);
-            using (no_grad())
-            {
-                // An input g does not use has no gradient (TorchSharp returns null or an empty handle).
-                var dgdt = partials[0] is { IsInvalid: false } gt ? gt : zeros_like(tProbe);
-                var dgdy = partials[1] is { IsInvalid: false } gy ? gy : zeros_like(yProbe);
-                rate = dgdt.add(dgdy.mul(slope).reshape(slope.shape[0], -1).sum(1));
-
-                // Rows without an event (or a tangential crossing, whose time has no derivative) get no shift.
-                rate = rate.masked_fill_(rate.eq(0), double.PositiveInfinity);
-            }
-        }
-
-        var g = events.EvaluateWithGraph(tState, yEvent, work.Index).gather(1, column.unsqueeze(1)).squeeze(1);
-
-        // (g − g.detach()) is exactly 0 with g's gradient: the time keeps the root's value.
-        var shift = g.sub(g.detach()).div(rate).neg();
-        var time = tEvent.add(shift.to_type(ScalarType.Float64));
-        var state = yEvent.add(slope.mul(PerRow(shift)));
-        return (state, time);
-    }
-
-    // Where each crossing row's event `column` changes sign inside the step: the Illinois variant of regula falsi on
-    // θ ∈ [0, 1], keeping a bracket [a, b] with g(a) on the old side and g(b) on the new one, until b − a is below
-    // the clock's resolution. Returns b per row, [W] float64 (1 for the other rows).
-    private Tensor Bracket(Tensor clockStart, Tensor clockStep, Tensor clockEnd, EventFunction events, int column, Tensor rowsCrossing, Tensor gBefore, Tensor gAfter, Func<Tensor, Tensor> interpolate)
-    {
-        var a = zeros(work.Count, dtype: ScalarType.Float64, device: device);
-        var b = ones(work.Count, dtype: ScalarType.Float64, device: device);
-        var ga = gBefore.to_type(ScalarType.Float64);
-        var gb = gAfter.to_type(ScalarType.Float64);
-        var lastSide = zeros(work.Count, dtype: ScalarType.Int64, device: device);
-        var span = clockStep.abs();
-        var resolution = clockStart.abs().maximum(clockEnd.abs()).mul(StepController.ClockSpacing);
-        for (var iteration = 0; iteration < 200; iteration++)
-        {
-            var open = rowsCrossing.logical_and(b.sub(a).mul(span).gt(resolution));
-            if (!open.any().item<bool>())
-            {
-                break;
-            }
-
-            var falsi = a.mul(gb).sub(b.mul(ga)).div(gb.sub(ga));
-            var mid = a.add(b).mul(0.5);
-            var theta = where(falsi.isfinite().logical_and(falsi.gt(a)).logical_and(falsi.lt(b)), falsi, mid);
-            theta = where(open, theta, b);
-            var state = interpolate(InStateDtype(theta));
-            var time = clockStart.add(clockStep.mul(theta));
-            var g = events.Evaluate(InStateDtype(time), state, work.Index).select(1, column).to_type(ScalarType.Float64);
-
-            // θ lands on the old side: move a (and halve g(b) if a moved last time too); else move b.
-            var oldSide = g.sign().eq(ga.sign()).logical_and_(g.ne(0)).logical_and_(open);
-            var newSide = oldSide.logical_not().logical_and_(open);
-            gb = where(oldSide.logical_and(lastSide.eq(-1)), gb.mul(0.5), gb);
-            ga = where(newSide.logical_and(lastSide.eq(1)), ga.mul(0.5), ga);
-            a = where(oldSide, theta, a);
-            ga = where(oldSide, g, ga);
-            b = where(newSide, theta, b);
-            gb = where(newSide, g, gb);
-
-            // An exact zero closes the bracket there.
-            var exact = open.logical_and(g.eq(0));
-            a = where(exact, theta, a);
-            lastSide = where(oldSide, full_like(lastSide, -1), where(newSide, full_like(lastSide, 1), lastSide));
-        }
-
-        return where(rowsCrossing, b, ones_like(b));
-    }
-
-    // [W, E] bool: the events whose value changes sign, from a nonzero value, in the given direction.
-    private static Tensor Crossing(Tensor before, Tensor after, EventDirection direction)
-    {
-        var rising = before.lt(0).logical_and_(after.ge(0));
-        var falling = before.gt(0).logical_and_(after.le(0));
-        return direction switch
-        {
-            EventDirection.Rising => rising,
-            EventDirection.Falling => falling,
-            _ => rising.logical_or_(falling),
-        };
     }
 
     // The next step of every running row, and the rows whose step can shrink no further or is out of steps.
@@ -958,9 +1061,10 @@ internal sealed class BatchSolver : IDisposable
     // The first Count values of a per-row array as a [W] tensor of the given dtype on the state's device.
     private Tensor ClockTensor(double[] values, ScalarType type) => HostMemory.Write(values.AsSpan(0, work.Count), type, device);
 
-    // Writes the states at every output time that falls inside [tStart, until] of an accepted step of the work set.
-    // Without an interpolant (at the start) only the outputs at tStart are written, from yEnd.
-    private void WriteOutputs(ReadOnlySpan<double> tStart, ReadOnlySpan<double> tEnd, ReadOnlySpan<double> until, ReadOnlySpan<bool> accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate)
+    // Writes the states at every output time that falls inside [tStart, until] of an accepted step, for the rows
+    // from position `first` of the work set on (row j of the spans and of yEnd is the work set's row first + j).
+    // Without an interpolant (at admission) only the outputs at tStart are written, from yEnd.
+    private void WriteOutputs(int first, ReadOnlySpan<double> tStart, ReadOnlySpan<double> tEnd, ReadOnlySpan<double> until, ReadOnlySpan<bool> accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate)
     {
         var width = tStart.Length;
         var next = work.NextOutput!;
@@ -976,28 +1080,29 @@ internal sealed class BatchSolver : IDisposable
             rowsOut.Clear();
             slots.Clear();
             var interpolated = false;
-            for (var i = 0; i < width; i++)
+            for (var j = 0; j < width; j++)
             {
-                theta[i] = 1.0;
-                atEnd[i] = true;
-                if (!accept[i] || next[i] >= outputCount)
+                var i = first + j;
+                theta[j] = 1.0;
+                atEnd[j] = true;
+                if (!accept[j] || next[i] >= outputCount)
                 {
                     continue;
                 }
 
                 var tau = times[((long)i * outputCount) + next[i]];
-                if ((tau - until[i]) * work.Direction[i] > 0)
+                if ((tau - until[j]) * work.Direction[i] > 0)
                 {
                     continue;
                 }
 
-                var span = tEnd[i] - tStart[i];
-                theta[i] = span == 0 ? 1.0 : Math.Clamp((tau - tStart[i]) / span, 0.0, 1.0);
+                var span = tEnd[j] - tStart[j];
+                theta[j] = span == 0 ? 1.0 : Math.Clamp((tau - tStart[j]) / span, 0.0, 1.0);
 
                 // At θ = 1 take the step's own end state, bit for bit.
-                atEnd[i] = interpolate is null || theta[i] == 1.0;
-                interpolated |= !atEnd[i];
-                targets.Add(i);
+                atEnd[j] = interpolate is null || theta[j] == 1.0;
+                interpolated |= !atEnd[j];
+                targets.Add(j);
                 rowsOut.Add(work.Rows[i]);
                 slots.Add(next[i]);
                 next[i]++;
@@ -1017,13 +1122,17 @@ internal sealed class BatchSolver : IDisposable
         }
     }
 
-    private Tensor Evaluate(Tensor time, Tensor state)
+    // The dynamics at the rows of the work set.
+    private Tensor Evaluate(Tensor time, Tensor state) => Evaluate(time, state, work.Index);
+
+    private Tensor Evaluate(Tensor time, Tensor state, Tensor rowsOfState)
     {
         calls++;
         callsThisIteration++;
         rowEvaluations += state.shape[0];
+        Charge(state.shape[0]);
         using var scope = NewDisposeScope();
-        var slope = dynamics(time, state, work.Index)
+        var slope = dynamics(time, state, rowsOfState)
             ?? throw new InvalidOperationException("The dynamics returned null; dy/dt must be a tensor of the state's shape.");
         if (slope.IsInvalid)
         {
@@ -1052,6 +1161,24 @@ internal sealed class BatchSolver : IDisposable
         return result.MoveToOuterDisposeScope();
     }
 
+    // A stream's batches each count the calls their rows took part in (the rows being admitted, or those in work).
+    private void Charge(long rowsEvaluated)
+    {
+        if (admitting is { } batch && inFlight.Count > 0)
+        {
+            batch.Totals = batch.Totals with { Calls = batch.Totals.Calls + 1, RowEvaluations = batch.Totals.RowEvaluations + rowsEvaluated };
+            return;
+        }
+
+        foreach (var inWork in inFlight)
+        {
+            if (inWork.InWork > 0)
+            {
+                inWork.Totals = inWork.Totals with { Calls = inWork.Totals.Calls + 1, RowEvaluations = inWork.Totals.RowEvaluations + inWork.InWork };
+            }
+        }
+    }
+
     private static bool SharesMemory(Tensor a, Tensor b) => a.dtype switch
     {
         ScalarType.Float32 => a.storage<float>().data_ptr() == b.storage<float>().data_ptr(),
@@ -1063,6 +1190,38 @@ internal sealed class BatchSolver : IDisposable
     private Tensor InStateDtype(Tensor clock) => dtype == ScalarType.Float64 ? clock.alias() : clock.to_type(dtype);
 
     private Tensor PerRow(Tensor perRow) => StepKernels.PerRow(perRow, work.Y);
+
+    // Whether each row of a (and of b when given) is entirely finite: one read.
+    private void ReadFinite(Tensor a, Span<bool> aFinite, Tensor? b, Span<bool> bFinite)
+    {
+        hostReads++;
+        if (onHost)
+        {
+            RowsFinite(a, aFinite);
+            if (b is not null)
+            {
+                RowsFinite(b, bFinite);
+            }
+
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var flags = b is null ? FiniteRows(a.detach()).unsqueeze(1) : stack([FiniteRows(a.detach()), FiniteRows(b.detach())], 1);
+        var values = HostMemory.Read<bool>(flags);
+        for (var i = 0; i < aFinite.Length; i++)
+        {
+            aFinite[i] = values[(int)flags.shape[1] * i];
+            if (b is not null)
+            {
+                bFinite[i] = values[(2 * i) + 1];
+            }
+        }
+    }
+
+    // [W] bool on the tensor's device: whether each row is entirely finite (NaN and ±Inf propagate through amax).
+    private static Tensor FiniteRows(Tensor x) => x.reshape(x.shape[0], -1).abs().amax([1]).isfinite();
 
     // Whether each row of x [W, ...] is entirely finite (one read of its memory).
     private void RowsFinite(Tensor x, Span<bool> finite)

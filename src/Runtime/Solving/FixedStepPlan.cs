@@ -52,15 +52,15 @@ internal sealed class FixedStepPlan
         return new FixedStepPlan(options.Steps, options.Dt, iterations);
     }
 
-    /// <summary>Step <paramref name="k"/> (0-based) of every row of the work set: each row's grid point k + 1 of
-    /// its own span, exactly t1 for its last step.</summary>
-    /// <param name="k">The step's index.</param>
+    /// <summary>The next step of every row of the work set: for a row that has taken k steps, its grid point k + 1
+    /// of its own span, exactly t1 for its last step.</summary>
     /// <param name="work">The work set.</param>
     /// <param name="attempt">Receives each row's step, last-step flag and end time.</param>
-    public void Next(long k, WorkRows work, StepAttempt attempt)
+    public void Next(WorkRows work, StepAttempt attempt)
     {
         for (var i = 0; i < attempt.Width; i++)
         {
+            var k = work.Attempts[i];
             var span = work.T1[i] - work.T0[i];
             bool last;
             double to;

@@ -40,6 +40,10 @@ public static partial class Ode
         options ??= new SolverOptions();
         ValidateState(y0);
         ValidateOptions(scheme, y0, options);
+        if (options.MaxRowsInFlight is not null)
+        {
+            throw new ArgumentException("MaxRowsInFlight applies to a stream of batches (Ode.SolveStream); a single solve holds all its rows.", nameof(options));
+        }
 
         using var scope = NewDisposeScope();
         var solveTimes = times(y0, options);
@@ -166,6 +170,11 @@ public static partial class Ode
         if (options.InitialStep is double h0 && !(h0 > 0 && double.IsFinite(h0)))
         {
             throw new ArgumentException($"InitialStep must be positive and finite; got {h0}.", nameof(options));
+        }
+
+        if (options.MaxRowsInFlight is int inFlight && inFlight < 1)
+        {
+            throw new ArgumentException($"MaxRowsInFlight must be at least 1; got {inFlight}.", nameof(options));
         }
 
         if (!(options.CompactionThreshold >= 0 && options.CompactionThreshold <= 1))

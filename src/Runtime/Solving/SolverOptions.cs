@@ -71,6 +71,10 @@ public sealed record SolverOptions
     /// useful for comparisons and when rows must stay on one time grid.</summary>
     public bool SharedStepSize { get; init; }
 
+    /// <summary>Gets the most rows a stream keeps in its work set (<see cref="Ode.SolveStream(NeuralOde.Stepping.RungeKuttaScheme, Func{TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor}, IEnumerable{TorchSharp.torch.Tensor}, double, double, SolverOptions?)"/>);
+    /// null for <see cref="Ode.DefaultMaxRowsInFlight"/>. A single solve holds all its rows and rejects this option.</summary>
+    public int? MaxRowsInFlight { get; init; }
+
     /// <summary>Gets a value indicating whether the error norm is reduced with tensor operations and copied to the
     /// host, as on a device other than the CPU, even for CPU tensors (so that tests cover that path).</summary>
     internal bool ControlOnDevice { get; init; }

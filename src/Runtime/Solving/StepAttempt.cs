@@ -25,6 +25,7 @@ internal sealed class StepAttempt
         Accept = new bool[capacity];
         Done = new bool[capacity];
         SlopeEvaluated = new bool[capacity];
+        SlopeFinite = new bool[capacity];
         OutputLimit = new double[capacity];
     }
 
@@ -69,6 +70,12 @@ internal sealed class StepAttempt
 
     /// <summary>Gets or sets whether the end slope was evaluated in this iteration (a scheme without FSAL).</summary>
     public bool HasSlopeEvaluation { get; set; }
+
+    /// <summary>Gets whether each row's end slope from the step (FSAL) is finite, when <see cref="HasSlopeFinite"/>.</summary>
+    public bool[] SlopeFinite { get; }
+
+    /// <summary>Gets or sets whether <see cref="SlopeFinite"/> was read with the error norms this iteration.</summary>
+    public bool HasSlopeFinite { get; set; }
 
     /// <summary>Gets each row's limit for output times this step (its event time, else <see cref="TEnd"/>) when
     /// <see cref="HasOutputLimit"/>.</summary>
@@ -128,6 +135,7 @@ internal sealed class StepAttempt
     {
         Width = width;
         HasSlopeEvaluation = false;
+        HasSlopeFinite = false;
         HasOutputLimit = false;
         EventValues = null;
         ActiveRows = AcceptRows = ClockStart = ClockEnd = ClockStep = null;
