@@ -70,6 +70,7 @@ public sealed class BenchAnchorSchemaTests
         var iterations = records[0].GetProperty("iterations").GetInt64();
         Assert.True(iterations >= records[0].GetProperty("steps_accepted_max").GetInt64() + records[0].GetProperty("steps_rejected_max").GetInt64());
         Assert.True(records[0].GetProperty("host_reads_per_iteration").GetDouble() >= 1);
+        Assert.True(records[0].GetProperty("tensors_per_iteration").GetDouble() > 0);
         Assert.Equal(("mlp_d64_h64_b1024", "dopri5", "1e-03", "fwd", 1), Key(records[0]));
         Assert.Equal(("mlp_d64_h64_b1024", "rk4", "N=25", "fwd", 1), Key(records[1]));
         Assert.Equal(JsonValueKind.Null, records[1].GetProperty("rtol").ValueKind);

@@ -114,6 +114,11 @@ internal sealed record AnchorRecord
     [JsonPropertyName("iterations")]
     public long? Iterations { get; init; }
 
+    /// <summary>Gets the tensors the solver created per iteration, the dynamics' left out (forward solves), or
+    /// null.</summary>
+    [JsonPropertyName("tensors_per_iteration")]
+    public double? TensorsPerIteration { get; init; }
+
     /// <summary>Gets the solver loop's reads of per-row values out of tensors per iteration (forward solves), or
     /// null.</summary>
     [JsonPropertyName("host_reads_per_iteration")]
@@ -185,6 +190,7 @@ internal sealed record AnchorRecord
             NfeBackward = 0,
             RowEvaluations = result.RowEvaluations,
             Iterations = result.Iterations,
+            TensorsPerIteration = result.Iterations > 0 ? (double)result.SolverTensors / result.Iterations : null,
             HostReadsPerIteration = result.Iterations > 0 ? (double)result.HostReads / result.Iterations : null,
             StepsAcceptedMax = result.AcceptedMax,
             StepsRejectedMax = result.RejectedMax,

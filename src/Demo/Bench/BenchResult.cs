@@ -69,8 +69,10 @@ internal sealed record BenchResult
     /// (<see cref="NeuralOde.Solving.SolverStats.HostReads"/>).</summary>
     public long HostReads { get; init; }
 
-    // The solver's tensor operations per iteration belong beside these once SolverStats counts them (issue 9 point 2);
-    // it does not yet, so the bench prints no such column.
+    /// <summary>Gets the tensors the solver created in the probe solve, those created inside the dynamics left out
+    /// (TorchSharp's <c>DisposeScopeManager.Statistics</c>, as <c>LoopCostTests</c> counts them): every op that returns
+    /// a new tensor adds one; in-place ops add none.</summary>
+    public long SolverTensors { get; init; }
 
     /// <summary>Gets the mean accepted steps per row.</summary>
     public double AcceptedMean { get; init; }

@@ -36,6 +36,7 @@ internal static class BenchTable
             .AddColumn(new TableColumn("Accepted").RightAligned())
             .AddColumn(new TableColumn("Rejected").RightAligned())
             .AddColumn(new TableColumn("Iterations").RightAligned())
+            .AddColumn(new TableColumn("Tensors/it").RightAligned())
             .AddColumn(new TableColumn("Host reads/it").RightAligned())
             .AddColumn(new TableColumn("Overhead CPU/it µs").RightAligned())
             .AddColumn(new TableColumn("Err rel L2").RightAligned())
@@ -66,6 +67,7 @@ internal static class BenchTable
                 Steps(r.AcceptedMean, r.AcceptedMax),
                 Steps(r.RejectedMean, r.RejectedMax),
                 r.Iterations.ToString(CultureInfo.InvariantCulture),
+                PerIteration(r.SolverTensors, r.Iterations, "0.0"),
                 PerIteration(r.HostReads, r.Iterations, "0.00"),
                 PerIteration((r.CpuMsMedian - r.FloorCpuMsMedian) * 1000, r.Iterations, "0"),
                 Scientific(r.ErrRelL2),
@@ -85,7 +87,8 @@ internal static class BenchTable
         console.WriteLine(
             "Time: median wall time of the timed solves. Floor: the same dynamics calls (same batch sizes) alone. " +
             "Overhead = Time / Floor. CPU ms and Overhead CPU: the same in CPU time of the solving thread (steady under load). NFE: batched dynamics calls. Row-evals: rows evaluated, summed. " +
-            "Accepted/Rejected: per-row mean (max). Iterations: of the solver loop; Host reads/it: per-row values read out of tensors per iteration; " +
+            "Accepted/Rejected: per-row mean (max). Iterations: of the solver loop; Tensors/it: tensors the solver created per iteration (the dynamics' left out); " +
+            "Host reads/it: per-row values read out of tensors per iteration; " +
             "Overhead CPU/it: (CPU ms − the floor's) per iteration." +
             (compareShared ? " Row-evals ÷ and Speed-up: the shared-step run's row evaluations and times divided by the per-row run's." : ""));
     }
