@@ -20,7 +20,7 @@ public sealed class BenchMemoryTests
 
         using var scope = NewDisposeScope();
         using var solution = Ode.Solve(Schemes.Get("DOPRI5"), large.F, large.Y0, 0.0, 10.0, SolverOptions.Adaptive(1e-9, 1e-9));
-        var exact = large.Reference(10.0);
+        var exact = large.Reference(10.0, 0, 1000);
         Assert.True(solution.Succeeded);
         Assert.True(solution.Y.sub(exact).abs().max().item<double>() < 1e-6);
     }
@@ -36,6 +36,21 @@ public sealed class BenchMemoryTests
         Assert.Equal((double)(result.PeakRssBytes!.Value - result.BaselineRssBytes!.Value) / 4000, result.BytesPerRow);
         Assert.True(result.StepsAcceptedMin < result.StepsAcceptedMax, "rows with other frequencies take other step counts");
         Assert.True(result.ErrRelL2 < 1e-2, $"error {result.ErrRelL2}");
+    }
+
+    [Fact]
+    public void AStreamSolvesTheSameRowsAsOneSolve()
+    {
+        var single = MemoryBench.Measure(new MemoryCase { Rows = 3000 });
+        var stream = MemoryBench.Measure(new MemoryCase { Rows = 3000, MaxRowsInFlight = 1000, BatchRows = 700 });
+
+        Assert.Equal("ok", stream.Status);
+        Assert.Equal(1000, stream.MaxRowsInFlight);
+        Assert.Equal(700, stream.BatchRows);
+        Assert.Equal(single.StepsAcceptedMin, stream.StepsAcceptedMin);
+        Assert.Equal(single.StepsAcceptedMax, stream.StepsAcceptedMax);
+        Assert.True(Math.Abs(stream.ErrRelL2!.Value - single.ErrRelL2!.Value) <= 1e-9 * single.ErrRelL2.Value, $"{stream.ErrRelL2} vs {single.ErrRelL2}");
+        Assert.True(stream.Nfe > single.Nfe, "a work set a third of the rows needs more batched calls");
     }
 
     [Fact]
@@ -56,15 +71,19 @@ public sealed class BenchMemoryTests
         try
         {
             var file = Path.Combine(folder, "memory.json");
-            var (code, output, error) = DemoCli.Run("bench-memory", "--rows", "2_000", "--repeats", "1", "--json", file);
+            var (code, output, error) = DemoCli.Run("bench-memory", "--rows", "2_000,3000", "--repeats", "1", "--max-rows-in-flight", "1000", "--json", file);
 
             Assert.True(code == 0, error);
             Assert.Contains("B/row", output, StringComparison.Ordinal);
             using var document = JsonDocument.Parse(File.ReadAllText(file));
-            var result = Assert.Single(document.RootElement.GetProperty("results").EnumerateArray());
-            Assert.Equal("ok", result.GetProperty("status").GetString());
-            Assert.Equal(2000, result.GetProperty("rows").GetInt64());
-            Assert.True(result.GetProperty("bytes_per_row").GetDouble() > 0);
+            var results = document.RootElement.GetProperty("results").EnumerateArray().ToList();
+            Assert.Equal([2000L, 3000L], results.Select(static r => r.GetProperty("rows").GetInt64()));
+            foreach (var result in results)
+            {
+                Assert.Equal("ok", result.GetProperty("status").GetString());
+                Assert.Equal(1000, result.GetProperty("max_rows_in_flight").GetInt32());
+                Assert.True(result.GetProperty("bytes_per_row").GetDouble() > 0);
+            }
         }
         finally
         {

@@ -45,14 +45,17 @@ internal sealed class HarmonicOscillators : IMemoryProblem
         return cat([y.narrow(1, 1, 1), y.narrow(1, 0, 1).mul(coefficient.unsqueeze(1))], 1);
     }
 
-    /// <summary>The exact state at time <paramref name="t"/>, in float64.</summary>
+    /// <summary>The exact state of a range of rows at time <paramref name="t"/>, in float64.</summary>
     /// <param name="t">The time.</param>
-    /// <returns><c>(cos ωt, −ω sin ωt)</c>, <c>[B, 2]</c>.</returns>
-    public Tensor Reference(double t)
+    /// <param name="start">The first row.</param>
+    /// <param name="length">The number of rows.</param>
+    /// <returns><c>(cos ωt, −ω sin ωt)</c>, <c>[length, 2]</c>.</returns>
+    public Tensor Reference(double t, long start, long length)
     {
         using var scope = NewDisposeScope();
-        var phase = Omega.to(ScalarType.Float64).mul(t);
-        return stack([phase.cos(), phase.sin().mul(Omega.to(ScalarType.Float64)).neg_()], 1).MoveToOuterDisposeScope();
+        var omega = Omega.narrow(0, start, length).to(ScalarType.Float64);
+        var phase = omega.mul(t);
+        return stack([phase.cos(), phase.sin().mul(omega).neg_()], 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Disposes the tensors.</summary>

@@ -18,5 +18,13 @@ internal interface IMemoryProblem : IDisposable
     /// <summary>The reference state at <paramref name="t1"/>, in float64.</summary>
     /// <param name="t1">The end time.</param>
     /// <returns>The reference, <c>[B, D]</c>.</returns>
-    Tensor Reference(double t1);
+    Tensor Reference(double t1) => Reference(t1, 0, Y0.shape[0]);
+
+    /// <summary>The reference state of rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="length"/>
+    /// − 1 at <paramref name="t1"/>, in float64.</summary>
+    /// <param name="t1">The end time.</param>
+    /// <param name="start">The first row.</param>
+    /// <param name="length">The number of rows.</param>
+    /// <returns>The reference, <c>[length, D]</c>.</returns>
+    Tensor Reference(double t1, long start, long length);
 }

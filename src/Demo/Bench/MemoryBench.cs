@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using NeuralOde.Solving;
+using NeuralOde.Stepping;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ internal static class MemoryBench
         using (var scope = NewDisposeScope())
         {
             using var warm = memoryCase.Create(memoryCase.WarmupRows);
-            Ode.Solve(scheme, warm.F, warm.Y0, 0.0, memoryCase.T1, options).Dispose();
+            _ = Solve(memoryCase with { Rows = memoryCase.WarmupRows, BatchRows = Math.Max(1, memoryCase.WarmupRows / 4) }, scheme, warm, options, peakBeforeResults: false);
         }
 
         GC.Collect();
@@ -52,17 +53,10 @@ internal static class MemoryBench
             return result with { Status = "error: the peak resident size cannot be reset (/proc/self/clear_refs) or read (/proc/self/status) here." };
         }
 
-        using var measured = NewDisposeScope();
-        var clock = Stopwatch.StartNew();
-        using var solution = Ode.Solve(scheme, problem.F, problem.Y0, 0.0, memoryCase.T1, options);
-        var seconds = clock.Elapsed.TotalSeconds;
-        var peak = ResidentMemory.PeakBytes();
-
-        var statuses = solution.Statuses.GroupBy(static s => s).ToDictionary(static g => g.Key.ToString(), static g => (long)g.Count());
-        var exact = problem.Reference(memoryCase.T1);
-        var error = solution.Y.to(ScalarType.Float64).sub(exact).norm().item<double>() / exact.norm().item<double>();
-        var status = AnchorRecord.StatusOf(statuses, memoryCase.Rows, error);
-        if (status == AnchorRecord.Ok && peak is null)
+        var outcome = Solve(memoryCase, scheme, problem, options, peakBeforeResults: true);
+        var error = Math.Sqrt(outcome.SquaredError) / Math.Sqrt(outcome.SquaredReference);
+        var status = AnchorRecord.StatusOf(outcome.Statuses, memoryCase.Rows, error);
+        if (status == AnchorRecord.Ok && outcome.Peak is null)
         {
             status = "error: the peak resident size (VmHWM) could not be read after the solve.";
         }
@@ -70,17 +64,88 @@ internal static class MemoryBench
         return result with
         {
             BaselineRssBytes = baseline,
-            PeakRssBytes = peak,
-            BytesPerRow = peak is long p ? (double)(p - baseline.Value) / memoryCase.Rows : null,
-            PeakBytesPerRow = peak is long q ? (double)q / memoryCase.Rows : null,
-            TimeS = seconds,
-            RowsPerSecond = memoryCase.Rows / seconds,
-            Nfe = solution.Stats.Calls,
-            StepsAcceptedMin = solution.Stats.AcceptedSteps.min().item<long>(),
-            StepsAcceptedMax = solution.Stats.AcceptedSteps.max().item<long>(),
+            PeakRssBytes = outcome.Peak,
+            BytesPerRow = outcome.Peak is long p ? (double)(p - baseline.Value) / memoryCase.Rows : null,
+            PeakBytesPerRow = outcome.Peak is long q ? (double)q / memoryCase.Rows : null,
+            TimeS = outcome.Seconds,
+            RowsPerSecond = memoryCase.Rows / outcome.Seconds,
+            Nfe = outcome.Calls,
+            StepsAcceptedMin = outcome.AcceptedMin,
+            StepsAcceptedMax = outcome.AcceptedMax,
             ErrRelL2 = double.IsFinite(error) ? error : null,
             Status = status,
         };
+    }
+
+    // One solve of the whole problem, or a stream of it through MaxRowsInFlight rows; the peak is read when the solve
+    // returns (a stream: when its last batch has been handed back), before the results are read. A stream's batches
+    // are checked and disposed as they arrive, outside its timing.
+    private static Outcome Solve(MemoryCase memoryCase, RungeKuttaScheme scheme, IMemoryProblem problem, SolverOptions options, bool peakBeforeResults)
+    {
+        using var scope = NewDisposeScope();
+        long calls = 0;
+        Tensor F(Tensor t, Tensor y, Tensor rows)
+        {
+            calls++;
+            return problem.F(t, y, rows);
+        }
+
+        var statuses = new Dictionary<string, long>();
+        var (squaredError, squaredReference) = (0.0, 0.0);
+        var (acceptedMin, acceptedMax) = (long.MaxValue, long.MinValue);
+        void Check(OdeSolution solution, long start)
+        {
+            using var check = NewDisposeScope();
+            var rows = solution.Y.shape[0];
+            var reference = problem.Reference(memoryCase.T1, start, rows);
+            squaredError += solution.Y.to(ScalarType.Float64).sub(reference).square().sum().item<double>();
+            squaredReference += reference.square().sum().item<double>();
+            foreach (var group in solution.Statuses.GroupBy(static s => s))
+            {
+                statuses[group.Key.ToString()] = statuses.GetValueOrDefault(group.Key.ToString()) + group.Count();
+            }
+
+            acceptedMin = Math.Min(acceptedMin, solution.Stats.AcceptedSteps.min().item<long>());
+            acceptedMax = Math.Max(acceptedMax, solution.Stats.AcceptedSteps.max().item<long>());
+        }
+
+        var clock = Stopwatch.StartNew();
+        long? peak;
+        if (memoryCase.MaxRowsInFlight is null)
+        {
+            using var solution = Ode.Solve(scheme, F, problem.Y0, 0.0, memoryCase.T1, options);
+            clock.Stop();
+            peak = peakBeforeResults ? ResidentMemory.PeakBytes() : null;
+            Check(solution, 0);
+        }
+        else
+        {
+            IEnumerable<Tensor> Batches()
+            {
+                for (var start = 0L; start < memoryCase.Rows; start += memoryCase.BatchRows)
+                {
+                    yield return problem.Y0.narrow(0, start, Math.Min(memoryCase.BatchRows, memoryCase.Rows - start));
+                }
+            }
+
+            var done = 0L;
+            foreach (var solution in Ode.SolveStream(scheme, F, Batches(), 0.0, memoryCase.T1, options))
+            {
+                clock.Stop();
+                using (solution)
+                {
+                    Check(solution, done);
+                    done += solution.Y.shape[0];
+                }
+
+                clock.Start();
+            }
+
+            clock.Stop();
+            peak = peakBeforeResults ? ResidentMemory.PeakBytes() : null;
+        }
+
+        return new Outcome(clock.Elapsed.TotalSeconds, peak, statuses, squaredError, squaredReference, calls, acceptedMin, acceptedMax);
     }
 
     /// <summary>Measures one case in a fresh process of this app.</summary>
@@ -144,6 +209,9 @@ internal static class MemoryBench
             "--t1", memoryCase.T1.ToString("R", CultureInfo.InvariantCulture),
             "--compaction", memoryCase.Compaction.ToString().ToLowerInvariant(),
             "--threads", memoryCase.Threads.ToString(CultureInfo.InvariantCulture),
+            .. (memoryCase.MaxRowsInFlight is int inFlight
+                ? (string[])["--max-rows-in-flight", inFlight.ToString(CultureInfo.InvariantCulture), "--batch-rows", memoryCase.BatchRows.ToString(CultureInfo.InvariantCulture)]
+                : []),
         ];
     }
 
@@ -166,6 +234,16 @@ internal static class MemoryBench
         return start;
     }
 
+    private sealed record Outcome(
+        double Seconds,
+        long? Peak,
+        Dictionary<string, long> Statuses,
+        double SquaredError,
+        double SquaredReference,
+        long Calls,
+        long AcceptedMin,
+        long AcceptedMax);
+
     private static MemoryResult Empty(MemoryCase memoryCase, string status) => new()
     {
         Problem = memoryCase.Problem,
@@ -177,6 +255,8 @@ internal static class MemoryBench
         T1 = memoryCase.T1,
         Compaction = memoryCase.Compaction.ToString().ToLowerInvariant(),
         Threads = memoryCase.Threads,
+        MaxRowsInFlight = memoryCase.MaxRowsInFlight,
+        BatchRows = memoryCase.MaxRowsInFlight is null ? null : memoryCase.BatchRows,
         Status = status,
     };
 

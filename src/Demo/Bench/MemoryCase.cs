@@ -43,6 +43,13 @@ internal sealed record MemoryCase
     /// <summary>Gets libtorch's intra-op threads.</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>Gets the largest work set of a streaming solve (<see cref="Ode.SolveStream(string, Func{Tensor, Tensor, Tensor, Tensor}, IEnumerable{Tensor}, double, double, SolverOptions?)"/>),
+    /// or null for one solve of all rows.</summary>
+    public int? MaxRowsInFlight { get; init; }
+
+    /// <summary>Gets the rows of each batch a streaming solve is fed.</summary>
+    public long BatchRows { get; init; } = 100_000;
+
     /// <summary>Gets the rows of the untimed warm-up solve run before the baseline is read.</summary>
     public long WarmupRows => Math.Min(Rows, 1024);
 
@@ -56,7 +63,5 @@ internal sealed record MemoryCase
     /// <summary>Builds the solver options.</summary>
     /// <returns>Adaptive options with the case's tolerances and compaction.</returns>
     public SolverOptions Options() =>
-        // The streaming solve (SolverOptions.MaxRowsInFlight, issue 9 point 4) goes here once the solver has it: a
-        // bench-memory option --max-rows-in-flight N would set it, and Rows may then exceed what fits at once.
-        SolverOptions.Adaptive(Rtol, Atol) with { Compaction = Compaction };
+        SolverOptions.Adaptive(Rtol, Atol) with { Compaction = Compaction, MaxRowsInFlight = MaxRowsInFlight };
 }

@@ -44,6 +44,14 @@ internal sealed record MemoryResult
     [JsonPropertyName("threads")]
     public int Threads { get; init; }
 
+    /// <summary>Gets the largest work set of a streaming solve, or null for one solve of all rows.</summary>
+    [JsonPropertyName("max_rows_in_flight")]
+    public int? MaxRowsInFlight { get; init; }
+
+    /// <summary>Gets the rows of each batch a streaming solve was fed, or null.</summary>
+    [JsonPropertyName("batch_rows")]
+    public long? BatchRows { get; init; }
+
     /// <summary>Gets the resident size right before the solve (VmRSS), with the inputs <c>y0</c> and ω already built
     /// and a small warm-up solve done, or null where it could not be read.</summary>
     [JsonPropertyName("baseline_rss_bytes")]
@@ -70,7 +78,8 @@ internal sealed record MemoryResult
     [JsonPropertyName("rows_per_s")]
     public double? RowsPerSecond { get; init; }
 
-    /// <summary>Gets the batched dynamics calls.</summary>
+    /// <summary>Gets the batched dynamics calls (counted around the dynamics; a stream's calls serve every batch in
+    /// flight).</summary>
     [JsonPropertyName("nfe")]
     public long Nfe { get; init; }
 

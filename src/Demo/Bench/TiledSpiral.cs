@@ -54,18 +54,20 @@ internal sealed class TiledSpiral : IMemoryProblem
     public Tensor F(Tensor t, Tensor y, Tensor rows) =>
         nn.functional.linear(nn.functional.linear(y, w1, b1).tanh_(), w2, b2);
 
-    /// <summary>The reference at the problem's t1: <c>ref_yT[i mod 256]</c> for row i.</summary>
+    /// <summary>The reference of a range of rows at the problem's t1: <c>ref_yT[i mod 256]</c> for row i.</summary>
     /// <param name="t1">The end time; it must be the problem's.</param>
-    /// <returns>The reference, <c>[B, 2]</c> float64.</returns>
+    /// <param name="start">The first row.</param>
+    /// <param name="length">The number of rows.</param>
+    /// <returns>The reference, <c>[length, 2]</c> float64.</returns>
     /// <exception cref="ArgumentException"><paramref name="t1"/> is not the problem's end time.</exception>
-    public Tensor Reference(double t1)
+    public Tensor Reference(double t1, long start, long length)
     {
         if (t1 != T1)
         {
             throw new ArgumentException($"The {ProblemName} reference is at t1 = {T1}, not {t1}.", nameof(t1));
         }
 
-        return referenceStates.index_select(0, referenceRows);
+        return referenceStates.index_select(0, referenceRows.narrow(0, start, length));
     }
 
     /// <summary>Disposes the tensors.</summary>

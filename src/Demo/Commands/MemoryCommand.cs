@@ -48,7 +48,7 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
             for (var i = 0; i < settings.Repeats; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"  {memoryCase.Problem} · {memoryCase.Rows:N0} rows · {scheme.Name} · measurement {i + 1}/{settings.Repeats} … "));
+                Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"  {memoryCase.Problem} · {memoryCase.Rows:N0} rows{(memoryCase.MaxRowsInFlight is int n ? $" ({n:N0} in flight)" : "")} · {scheme.Name} · measurement {i + 1}/{settings.Repeats} … "));
                 var result = MemoryBench.MeasureInFreshProcess(memoryCase, MemoryBench.ChildArguments(memoryCase));
                 Console.Error.WriteLine(result.Status == AnchorRecord.Ok
                     ? string.Create(CultureInfo.InvariantCulture, $"{result.BytesPerRow:0} B/row, {result.TimeS:0.0} s")
@@ -83,6 +83,7 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
         var table = Output.Styled(new Table(), console)
             .AddColumn("Problem")
             .AddColumn(new TableColumn("Rows").RightAligned())
+            .AddColumn(new TableColumn("In flight").RightAligned())
             .AddColumn("Scheme")
             .AddColumn("DType")
             .AddColumn("Status")
@@ -100,6 +101,7 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
             table.AddRow(
                 r.Problem,
                 r.Rows.ToString("N0", CultureInfo.InvariantCulture),
+                r.MaxRowsInFlight is int inFlight ? string.Create(CultureInfo.InvariantCulture, $"{inFlight:N0} ({r.BatchRows:N0}/batch)") : "all",
                 r.Scheme,
                 r.DType == "float64" ? "f64" : "f32",
                 Markup.Escape(r.Status),
@@ -117,7 +119,8 @@ internal sealed class MemoryCommand(IAnsiConsole console) : Command<MemorySettin
         console.Write(table);
         console.WriteLine(
             "B/row: (peak resident size during the solve − resident size right before it) / rows, the solve's outputs included. " +
-            "Peak B/row: the whole process's peak / rows. Each measurement ran in a fresh process after a warm-up solve of ≤ 1024 rows.");
+            "Peak B/row: the whole process's peak / rows. In flight: the work set of a stream (Ode.SolveStream), or all rows in one solve. " +
+            "Each measurement ran in a fresh process after a warm-up solve of ≤ 1024 rows.");
     }
 
     private static string Format(double? value, string format) =>

@@ -24,8 +24,19 @@ internal sealed class MemorySettings : CommandSettings
 
     /// <summary>Gets or sets the row counts (repeatable, or comma-separated; <c>_</c> separates digits).</summary>
     [CommandOption("--rows <N>")]
-    [Description("Rows B of the [[B, 2]] state, one measurement (in its own process) per count: repeat the option or separate with commas; 1_000_000 and 10_000_000 are accepted. A count larger than fits in memory fails its row with a status (the streaming solve with MaxRowsInFlight will measure those). Default: 1000000.")]
+    [Description("Rows B of the [[B, 2]] state, one measurement (in its own process) per count: repeat the option or separate with commas; 1_000_000 and 10_000_000 are accepted. A count larger than fits in memory fails its row with a status; --max-rows-in-flight streams such counts. Default: 1000000.")]
     public string[] Rows { get; set; } = [];
+
+    /// <summary>Gets or sets the largest work set of a streaming solve, or null for one solve of all rows.</summary>
+    [CommandOption("--max-rows-in-flight <N>")]
+    [Description("Solve the rows as a stream (Ode.SolveStream) of --batch-rows batches through a work set of at most N rows, refilled as rows finish, instead of one solve of all rows. Default: none (one solve).")]
+    public int? MaxRowsInFlight { get; set; }
+
+    /// <summary>Gets or sets the rows of each batch a streaming solve is fed.</summary>
+    [CommandOption("--batch-rows <N>")]
+    [Description("With --max-rows-in-flight: the rows of each batch the stream reads.")]
+    [DefaultValue(100_000L)]
+    public long BatchRows { get; set; } = 100_000;
 
     /// <summary>Gets or sets the measurements per row count.</summary>
     [CommandOption("--repeats <N>")]
@@ -114,6 +125,8 @@ internal sealed class MemorySettings : CommandSettings
                 _ => CompactionMode.Auto,
             },
             Threads = Threads,
+            MaxRowsInFlight = MaxRowsInFlight,
+            BatchRows = BatchRows,
         })];
 
     /// <summary>Checks the options.</summary>
@@ -126,6 +139,11 @@ internal sealed class MemorySettings : CommandSettings
             {
                 return ValidationResult.Error($"--rows must be whole numbers of at least 1; got '{value}'.");
             }
+        }
+
+        if (MaxRowsInFlight is < 1 || BatchRows < 1)
+        {
+            return ValidationResult.Error($"--max-rows-in-flight and --batch-rows must be at least 1; got {MaxRowsInFlight} and {BatchRows}.");
         }
 
         if (Repeats < 1)
