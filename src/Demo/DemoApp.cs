@@ -22,7 +22,8 @@ internal static class DemoApp
         CommandEntry.Of<VisualizeCommand>("visualize", VisualizeCommand.Description, ["visualize"], ["visualize", "--run", "runs/story-mnist-20250101-120000", "--index", "0,1,2"], ["visualize", "--mlp", "runs/m", "--ode", "runs/o", "--samples", "10", "--times", "101"]),
         CommandEntry.Of<StoryCommand>("story", StoryCommand.Description, ["story"], ["story", "--dataset", "fashion-mnist"], ["story", "--mlp-epochs", "2", "--ode-epochs", "2", "--out", "runs/quick"]),
         CommandEntry.Of<SpiralCommand>("spiral", SpiralCommand.Description, ["spiral"], ["spiral", "--irregular", "--gradient", "adjoint"]),
-        CommandEntry.Of<BenchCommand>("bench", BenchCommand.Description, ["bench"], ["bench", "--problem", "stiff_d16_b1024", "--scheme", "DOPRI5", "--compare-shared"], ["bench", "--scheme", "RK4", "--fixed-steps", "50", "--json", "rk4.json"]),
+        CommandEntry.Of<BenchCommand>("bench", BenchCommand.Description, ["bench"], ["bench", "--problem", "stiff_d16_b1024", "--scheme", "DOPRI5", "--compare-shared"], ["bench", "--scheme", "RK4", "--fixed-steps", "50", "--json", "rk4.json"], ["bench", "-p", "mlp_d64_h64_b1024", "-s", "DOPRI5", "--gradient", "none,both", "--repeats", "7", "--out", "ours.json"]),
+        CommandEntry.Of<MemoryCommand>("bench-memory", MemoryCommand.Description, ["bench-memory"], ["bench-memory", "--rows", "100_000,1_000_000", "--repeats", "3", "--json", "memory.json"]),
     ];
 
     /// <summary>Gets the commands, in the order the help lists them.</summary>

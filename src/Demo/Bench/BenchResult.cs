@@ -62,6 +62,18 @@ internal sealed record BenchResult
     /// <summary>Gets the largest number of evaluations of one row.</summary>
     public long MaxRowEvaluations { get; init; }
 
+    /// <summary>Gets the iterations of the solver loop (<see cref="NeuralOde.Solving.SolverStats.Iterations"/>).</summary>
+    public long Iterations { get; init; }
+
+    /// <summary>Gets how many times the solver loop read per-row values out of tensors
+    /// (<see cref="NeuralOde.Solving.SolverStats.HostReads"/>).</summary>
+    public long HostReads { get; init; }
+
+    /// <summary>Gets the tensors the solver created in the probe solve, those created inside the dynamics left out
+    /// (TorchSharp's <c>DisposeScopeManager.Statistics</c>, as <c>LoopCostTests</c> counts them): every op that returns
+    /// a new tensor adds one; in-place ops add none.</summary>
+    public long SolverTensors { get; init; }
+
     /// <summary>Gets the mean accepted steps per row.</summary>
     public double AcceptedMean { get; init; }
 
@@ -107,6 +119,9 @@ internal sealed record BenchResult
 
     /// <summary>Gets the timed repeats.</summary>
     public int Repeats { get; init; }
+
+    /// <summary>Gets /proc/loadavg's 1-minute load average right after the case, or null.</summary>
+    public double? LoadAverage1Min { get; init; }
 
     /// <summary>Gets the untimed warm-up solves.</summary>
     public int Warmup { get; init; }
@@ -180,6 +195,9 @@ internal sealed record MachineInfo
 [JsonSerializable(typeof(ProblemHeader))]
 [JsonSerializable(typeof(BenchManifest))]
 [JsonSerializable(typeof(BenchReport))]
+[JsonSerializable(typeof(AnchorReport))]
+[JsonSerializable(typeof(MemoryResult))]
+[JsonSerializable(typeof(MemoryReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext
 {
 }

@@ -81,17 +81,26 @@ internal sealed class BenchRunner(int repeats, int warmup)
         using var noGrad = no_grad();
 
         // Untimed: the probe solve records what the solve did and what the dynamics were called with.
+        // It also counts the tensors the solver creates (those created inside the dynamics subtracted), as LoopCostTests
+        // does: TorchSharp's count of tensors made, which every op that returns a new tensor adds to.
         var sizes = new List<long>();
+        long inDynamics = 0;
         Tensor Recording(Tensor t, Tensor y, Tensor rows)
         {
             sizes.Add(y.size(0));
-            return dynamics.F(t, y, rows);
+            var before = TensorsCreated();
+            var slope = dynamics.F(t, y, rows);
+            inDynamics += TensorsCreated() - before;
+            return slope;
         }
 
         Measured probe;
+        long solverTensors;
         using (var scope = NewDisposeScope())
         {
+            var start = TensorsCreated();
             using var solution = Ode.Solve(benchCase.Scheme, Recording, dynamics.Y0, t0, t1, options);
+            solverTensors = TensorsCreated() - start - inDynamics;
             probe = Measure(problem, dynamics, solution);
         }
 
@@ -156,6 +165,9 @@ internal sealed class BenchRunner(int repeats, int warmup)
             Nfe = probe.Calls,
             RowEvaluations = probe.RowEvaluations,
             MaxRowEvaluations = probe.MaxRowEvaluations,
+            Iterations = probe.Iterations,
+            HostReads = probe.HostReads,
+            SolverTensors = solverTensors,
             AcceptedMean = probe.AcceptedMean,
             AcceptedMax = probe.AcceptedMax,
             RejectedMean = probe.RejectedMean,
@@ -172,6 +184,7 @@ internal sealed class BenchRunner(int repeats, int warmup)
             CpuIsThreadTime = ThreadClock.IsThreadCpuTime,
             Repeats = Repeats,
             Warmup = Math.Max(1, Warmup),
+            LoadAverage1Min = Machine.LoadAverage1Min(),
         };
     }
 
@@ -219,6 +232,8 @@ internal sealed class BenchRunner(int repeats, int warmup)
             stats.Calls,
             stats.RowEvaluations,
             stats.MaxFunctionEvaluations,
+            stats.Iterations,
+            stats.HostReads,
             accepted.mean().item<double>(),
             stats.AcceptedSteps.max().item<long>(),
             rejected.mean().item<double>(),
@@ -226,6 +241,12 @@ internal sealed class BenchRunner(int repeats, int warmup)
             relL2,
             maxAbs,
             statuses);
+    }
+
+    private static long TensorsCreated()
+    {
+        var statistics = DisposeScopeManager.Statistics;
+        return statistics.CreatedInScopeCount + statistics.CreatedOutsideScopeCount;
     }
 
     private static double MedianOrNaN(IReadOnlyList<double> values) => values.Count == 0 ? double.NaN : Median(values);
@@ -241,6 +262,8 @@ internal sealed class BenchRunner(int repeats, int warmup)
         long Calls,
         long RowEvaluations,
         long MaxRowEvaluations,
+        long Iterations,
+        long HostReads,
         double AcceptedMean,
         long AcceptedMax,
         double RejectedMean,

@@ -35,6 +35,10 @@ internal static class BenchTable
             .AddColumn(new TableColumn("Row-evals").RightAligned())
             .AddColumn(new TableColumn("Accepted").RightAligned())
             .AddColumn(new TableColumn("Rejected").RightAligned())
+            .AddColumn(new TableColumn("Iterations").RightAligned())
+            .AddColumn(new TableColumn("Tensors/it").RightAligned())
+            .AddColumn(new TableColumn("Host reads/it").RightAligned())
+            .AddColumn(new TableColumn("Overhead CPU/it µs").RightAligned())
             .AddColumn(new TableColumn("Err rel L2").RightAligned())
             .AddColumn(new TableColumn("Err max abs").RightAligned());
         if (compareShared)
@@ -62,6 +66,10 @@ internal static class BenchTable
                 r.RowEvaluations.ToString(CultureInfo.InvariantCulture),
                 Steps(r.AcceptedMean, r.AcceptedMax),
                 Steps(r.RejectedMean, r.RejectedMax),
+                r.Iterations.ToString(CultureInfo.InvariantCulture),
+                PerIteration(r.SolverTensors, r.Iterations, "0.0"),
+                PerIteration(r.HostReads, r.Iterations, "0.00"),
+                PerIteration((r.CpuMsMedian - r.FloorCpuMsMedian) * 1000, r.Iterations, "0"),
                 Scientific(r.ErrRelL2),
                 Scientific(r.ErrMaxAbs),
             };
@@ -79,7 +87,9 @@ internal static class BenchTable
         console.WriteLine(
             "Time: median wall time of the timed solves. Floor: the same dynamics calls (same batch sizes) alone. " +
             "Overhead = Time / Floor. CPU ms and Overhead CPU: the same in CPU time of the solving thread (steady under load). NFE: batched dynamics calls. Row-evals: rows evaluated, summed. " +
-            "Accepted/Rejected: per-row mean (max)." +
+            "Accepted/Rejected: per-row mean (max). Iterations: of the solver loop; Tensors/it: tensors the solver created per iteration (the dynamics' left out); " +
+            "Host reads/it: per-row values read out of tensors per iteration; " +
+            "Overhead CPU/it: (CPU ms − the floor's) per iteration." +
             (compareShared ? " Row-evals ÷ and Speed-up: the shared-step run's row evaluations and times divided by the per-row run's." : ""));
     }
 
@@ -109,6 +119,9 @@ internal static class BenchTable
         Math.Abs(mean - max) < 1e-9
             ? max.ToString(CultureInfo.InvariantCulture)
             : string.Create(CultureInfo.InvariantCulture, $"{mean:0.0} ({max})");
+
+    private static string PerIteration(double total, long iterations, string format) =>
+        iterations > 0 && double.IsFinite(total) ? (total / iterations).ToString(format, CultureInfo.InvariantCulture) : "–";
 
     private static string Ratio(double? value) =>
         value is double v ? v.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "";

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -25,6 +26,11 @@ internal static class Machine
             return "n/a";
         }
     }
+
+    /// <summary>Returns /proc/loadavg's 1-minute load average, or null where it cannot be read.</summary>
+    /// <returns>For example <c>1.87</c>.</returns>
+    public static double? LoadAverage1Min() =>
+        LoadAverage().Split(' ')[0] is var first && double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : null;
 
     /// <summary>Returns the CPU model from /proc/cpuinfo, or "unknown".</summary>
     /// <returns>The model name.</returns>

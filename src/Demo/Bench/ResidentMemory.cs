@@ -28,6 +28,16 @@ internal static class ResidentMemory
     /// <returns>VmHWM in MB, or NaN.</returns>
     public static double PeakMb() => Read("VmHWM:");
 
+    /// <summary>Resets the peak mark to the current size and returns the current size in bytes.</summary>
+    /// <returns>VmRSS in bytes, or null where the mark cannot be reset or the size not read.</returns>
+    public static long? ResetBytes() => double.IsNaN(Reset()) ? null : Bytes("VmRSS:");
+
+    /// <summary>The peak resident size since the last reset (or since the process started), in bytes.</summary>
+    /// <returns>VmHWM in bytes, or null.</returns>
+    public static long? PeakBytes() => Bytes("VmHWM:");
+
+    private static long? Bytes(string field) => Read(field) is var mb && double.IsNaN(mb) ? null : (long)Math.Round(mb * 1024) * 1024;
+
     private static double Read(string field)
     {
         try

@@ -56,11 +56,60 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
         }
 
         var schemes = settings.SchemeList.Select(Schemes.Get).ToList();
-        if (settings.GradientModes.Count > 0)
+        var records = new List<AnchorRecord>();
+        if (settings.ForwardSolves)
         {
-            return RunGradients(settings, data, problems, schemes, machine, cancellationToken);
+            var results = RunForward(settings, data, problems, schemes, cancellationToken);
+            machine.LoadAverageAfter = Machine.LoadAverage();
+            var report = new BenchReport
+            {
+                Machine = machine,
+                Data = data,
+                Arguments = arguments,
+                StartedUtc = started.ToString("O", CultureInfo.InvariantCulture),
+                Results = results,
+            };
+
+            BenchTable.Write(console, report, settings.CompareShared);
+            if (settings.Json is { } json)
+            {
+                WriteJsonAtomically(json, report);
+                console.WriteLine($"Results written to {Path.GetFullPath(json)}.");
+            }
+
+            records.AddRange(results.Select(r => AnchorRecord.FromForward(r, settings.Threads)));
         }
 
+        if (settings.GradientModes.Count > 0)
+        {
+            var results = RunGradients(settings, data, problems, schemes, cancellationToken);
+            machine.LoadAverageAfter = Machine.LoadAverage();
+            console.WriteLine(
+                $"threads: {machine.Threads} · load average: {machine.LoadAverageBefore} (before), {machine.LoadAverageAfter} (after) · " +
+                $"{machine.Cpu}, {machine.LogicalCores} logical cores · {machine.Dotnet} · TorchSharp {machine.TorchSharp}");
+            GradientBench.Write(console, results);
+            records.AddRange(results.Select(r => AnchorRecord.FromGradient(r, settings.Threads)));
+        }
+
+        if (settings.Out is { } output)
+        {
+            WriteAnchorsAtomically(output, new AnchorReport
+            {
+                Version = DemoApp.Version,
+                Arguments = arguments,
+                StartedUtc = started.ToString("O", CultureInfo.InvariantCulture),
+                Machine = machine,
+                Results = records,
+            });
+            console.WriteLine($"Anchor-schema records written to {Path.GetFullPath(output)}.");
+        }
+
+        return 0;
+    }
+
+    // Forward solves of every problem with every scheme (and the shared-step baseline with --compare-shared).
+    private static List<BenchResult> RunForward(BenchSettings settings, string data, IReadOnlyList<string> problems, List<RungeKuttaScheme> schemes, CancellationToken cancellationToken)
+    {
         var runner = new BenchRunner(settings.Repeats, settings.Warmup);
         var results = new List<BenchResult>();
         foreach (var name in problems)
@@ -91,28 +140,11 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
             }
         }
 
-        machine.LoadAverageAfter = Machine.LoadAverage();
-        var report = new BenchReport
-        {
-            Machine = machine,
-            Data = data,
-            Arguments = arguments,
-            StartedUtc = started.ToString("O", CultureInfo.InvariantCulture),
-            Results = results,
-        };
-
-        BenchTable.Write(console, report, settings.CompareShared);
-        if (settings.Json is { } json)
-        {
-            WriteJsonAtomically(json, report);
-            console.WriteLine($"Results written to {Path.GetFullPath(json)}.");
-        }
-
-        return 0;
+        return results;
     }
 
     // Forward + backward passes of the MLP problems in each gradient mode.
-    private int RunGradients(BenchSettings settings, string data, IReadOnlyList<string> problems, List<RungeKuttaScheme> schemes, MachineInfo machine, CancellationToken cancellationToken)
+    private static List<GradientResult> RunGradients(BenchSettings settings, string data, IReadOnlyList<string> problems, List<RungeKuttaScheme> schemes, CancellationToken cancellationToken)
     {
         var results = new List<GradientResult>();
         foreach (var name in problems)
@@ -141,19 +173,21 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
                     }
 
                     var result = GradientBench.Run(problem, scheme, mode, options, dtype, settings.Repeats, settings.T1);
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ForwardMs:0.#} + {result.BackwardMs:0.#} ms, peak +{result.PeakMemoryMb:0} MB"));
+                    Console.Error.WriteLine(result.Failure ?? string.Create(CultureInfo.InvariantCulture, $"{result.ForwardMs:0.#} + {result.BackwardMs:0.#} ms, peak +{result.PeakMemoryMb:0} MB"));
                     results.Add(result);
                 }
             }
         }
 
-        machine.LoadAverageAfter = Machine.LoadAverage();
-        console.WriteLine(
-            $"threads: {machine.Threads} · load average: {machine.LoadAverageBefore} (before), {machine.LoadAverageAfter} (after) · " +
-            $"{machine.Cpu}, {machine.LogicalCores} logical cores · {machine.Dotnet} · TorchSharp {machine.TorchSharp}");
-        GradientBench.Write(console, results);
-        return 0;
+        return results;
     }
+
+    /// <summary>Writes the anchor-schema records as JSON: to a temporary file in the same folder, then renamed over
+    /// the target.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="report">The records and the machine.</param>
+    internal static void WriteAnchorsAtomically(string path, AnchorReport report) =>
+        NeuralOde.Modules.Checkpoint.WriteAtomically(path, stream => JsonSerializer.Serialize(stream, report, BenchJsonContext.Default.AnchorReport));
 
     /// <summary>Writes the report as JSON: to a temporary file in the same folder, then renamed over the target.</summary>
     /// <param name="path">The target file.</param>

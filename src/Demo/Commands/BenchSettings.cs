@@ -88,9 +88,15 @@ internal sealed class BenchSettings : CommandSettings
     [Description("Also write every result, the machine and the settings as JSON (written atomically). Default: no JSON file.")]
     public string? Json { get; set; }
 
-    /// <summary>Gets or sets the gradient mode: none (forward solves only), backprop, adjoint or both.</summary>
+    /// <summary>Gets or sets the anchor-schema output file.</summary>
+    [CommandOption("--out <FILE>")]
+    [Description("Also write every case as a record of the anchor harness's schema (shared/anchors/README.md: {\"library\": \"neuralode\", \"results\": [[...]]}, written atomically), which its summarize.py prints beside torchdiffeq and torchode. Default: no such file.")]
+    public string? Out { get; set; }
+
+    /// <summary>Gets or sets the gradient modes: none (forward solves only), backprop, adjoint, checkpointed, both or
+    /// all, or a comma list of them.</summary>
     [CommandOption("--gradient <MODE>")]
-    [Description("Time forward + backward passes of L = 0.5·mean(y(t1)²) instead of forward solves: backprop, adjoint, checkpointed, both (backprop and adjoint) or all (MLP problems only); reports NFE both ways, the pass's peak memory and the gradient's error against ref_grad_*.")]
+    [Description("Time forward + backward passes of L = 0.5·mean(y(t1)²) instead of forward solves: backprop, adjoint, checkpointed, both (backprop and adjoint) or all (MLP problems only); reports NFE both ways, the pass's peak memory and the gradient's error against ref_grad_*. A comma list runs several, and 'none' in it runs the forward solves too (none,both: fwd, bptt and adjoint records in one --out file).")]
     [DefaultValue("none")]
     public string Gradient { get; set; } = "none";
 
@@ -99,17 +105,24 @@ internal sealed class BenchSettings : CommandSettings
     [Description("With --gradient: integrate to this end time instead of the problem's (more steps; the gradient error against ref_grad_* is then not reported). Default: each problem's own t1.")]
     public double? T1 { get; set; }
 
-    /// <summary>Gets the gradient modes to run (empty for plain forward solves).</summary>
-    public IReadOnlyList<NeuralOde.Modules.GradientMode> GradientModes => Gradient.Trim().ToLowerInvariant() switch
-    {
-        "none" => [],
-        "backprop" => [NeuralOde.Modules.GradientMode.Backprop],
-        "adjoint" => [NeuralOde.Modules.GradientMode.Adjoint],
-        "checkpointed" => [NeuralOde.Modules.GradientMode.Checkpointed],
-        "both" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Adjoint],
-        "all" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Checkpointed, NeuralOde.Modules.GradientMode.Adjoint],
-        _ => throw new InvalidOperationException($"Unknown gradient mode '{Gradient}'."),
-    };
+    /// <summary>Gets the gradient modes to run, in the order given (empty for plain forward solves).</summary>
+    public IReadOnlyList<NeuralOde.Modules.GradientMode> GradientModes =>
+        [.. GradientWords.SelectMany(static word => word switch
+        {
+            "none" => (NeuralOde.Modules.GradientMode[])[],
+            "backprop" => [NeuralOde.Modules.GradientMode.Backprop],
+            "adjoint" => [NeuralOde.Modules.GradientMode.Adjoint],
+            "checkpointed" => [NeuralOde.Modules.GradientMode.Checkpointed],
+            "both" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Adjoint],
+            "all" => [NeuralOde.Modules.GradientMode.Backprop, NeuralOde.Modules.GradientMode.Checkpointed, NeuralOde.Modules.GradientMode.Adjoint],
+            _ => throw new InvalidOperationException($"Unknown gradient mode '{word}'."),
+        }).Distinct()];
+
+    /// <summary>Gets whether the forward solves run: <c>--gradient</c> is <c>none</c> or its list names <c>none</c>.</summary>
+    public bool ForwardSolves => GradientWords.Contains("none");
+
+    private string[] GradientWords =>
+        [.. Gradient.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(static w => w.ToLowerInvariant())];
 
     /// <summary>Gets the problems, with comma lists split.</summary>
     public IReadOnlyList<string> ProblemList => Split(Problems);
@@ -174,7 +187,7 @@ internal sealed class BenchSettings : CommandSettings
             return ValidationResult.Error("--shared-step and --compare-shared exclude each other: --compare-shared already runs the shared-step baseline next to each per-row case.");
         }
 
-        if (Gradient.Trim().ToLowerInvariant() is not ("none" or "backprop" or "adjoint" or "checkpointed" or "both" or "all"))
+        if (GradientWords.Length == 0 || GradientWords.Any(static w => w is not ("none" or "backprop" or "adjoint" or "checkpointed" or "both" or "all")))
         {
             return ValidationResult.Error($"--gradient must be none, backprop, adjoint, checkpointed, both or all; got '{Gradient}'.");
         }

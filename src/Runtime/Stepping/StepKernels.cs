@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,6 +32,44 @@ public static class StepKernels
     }
 
     /// <summary>
+    /// <c>start + Σⱼ wⱼ·termⱼ</c> elementwise (or <c>Σⱼ wⱼ·termⱼ</c> without a start), a new tensor, evaluated left to
+    /// right (((start + w₁t₁) + w₂t₂) + …). On the CPU, when no autograd graph is being recorded, it is one pass per
+    /// term over the memory of a single new tensor (no intermediate tensors, no per-term operation); otherwise the
+    /// same chain of tensor operations. Every element is computed by the same expression wherever it sits, so a row's
+    /// result does not depend on the other rows.
+    /// </summary>
+    /// <param name="start">The start, <c>[B, ...]</c>, or null.</param>
+    /// <param name="weights">The nonzero weights, one per term.</param>
+    /// <param name="terms">The terms, each of the start's shape and dtype.</param>
+    /// <returns>The combination, <c>[B, ...]</c>.</returns>
+    public static Tensor Combine(Tensor? start, CombinationWeights weights, params Tensor[] terms)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(terms);
+        if (terms.Length != weights.Values.Length || terms.Length == 0)
+        {
+            throw new ArgumentException($"A combination of {terms.Length} terms needs as many weights; got {weights.Values.Length}.", nameof(terms));
+        }
+
+        var first = start ?? terms[0];
+        if (OnHost(first, start, terms))
+        {
+            return first.dtype == ScalarType.Float32
+                ? HostCombine<float>(start, weights.Values, terms)
+                : HostCombine<double>(start, weights.Values, terms);
+        }
+
+        var scalars = weights.Scalars;
+        var result = start is null ? terms[0].mul(scalars[0]) : start.add(terms[0], scalars[0]);
+        for (var j = 1; j < terms.Length; j++)
+        {
+            result = result.add_(terms[j], scalars[j]);
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Scales a freshly evaluated slope by the per-row step: in place when no autograd graph is being recorded
     /// (the fastest form), out of place when one is (an in-place op could invalidate a saved activation).
     /// </summary>
@@ -43,4 +83,75 @@ public static class StepKernels
     /// <param name="value">The coefficient.</param>
     /// <returns>A native scalar that lives as long as the process.</returns>
     public static Scalar Coefficient(double value) => value.ToScalar();
+
+    // Whether the combination can run over the tensors' memory: CPU, contiguous, one float dtype and size, and no graph.
+    private static bool OnHost(Tensor first, Tensor? start, Tensor[] terms)
+    {
+        if (first.device_type != DeviceType.CPU || first.dtype is not (ScalarType.Float32 or ScalarType.Float64) || !first.is_contiguous())
+        {
+            return false;
+        }
+
+        var recording = torch.is_grad_enabled();
+        if (start is not null && recording && start.requires_grad)
+        {
+            return false;
+        }
+
+        var count = first.numel();
+        foreach (var term in terms)
+        {
+            if (term.device_type != DeviceType.CPU || term.dtype != first.dtype || !term.is_contiguous() || term.numel() != count || (recording && term.requires_grad))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static Tensor HostCombine<T>(Tensor? start, double[] weights, Tensor[] terms)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var shape = (start ?? terms[0]).shape;
+        var result = empty(shape, dtype: terms[0].dtype);
+        var output = MemoryMarshal.Cast<byte, T>(result.bytes);
+        var lanes = Vector<T>.Count;
+        for (var j = 0; j < terms.Length; j++)
+        {
+            var x = MemoryMarshal.Cast<byte, T>(terms[j].bytes);
+            var w = T.CreateTruncating(weights[j]);
+            var wv = new Vector<T>(w);
+            var k = 0;
+            if (j == 0 && start is null)
+            {
+                for (; k + lanes <= output.Length; k += lanes)
+                {
+                    (wv * new Vector<T>(x.Slice(k, lanes))).CopyTo(output.Slice(k, lanes));
+                }
+
+                for (; k < output.Length; k++)
+                {
+                    output[k] = w * x[k];
+                }
+
+                continue;
+            }
+
+            ReadOnlySpan<T> a = j == 0 ? MemoryMarshal.Cast<byte, T>(start!.bytes) : output;
+            for (; k + lanes <= output.Length; k += lanes)
+            {
+                var product = wv * new Vector<T>(x.Slice(k, lanes));
+                (new Vector<T>(a.Slice(k, lanes)) + product).CopyTo(output.Slice(k, lanes));
+            }
+
+            for (; k < output.Length; k++)
+            {
+                var product = w * x[k];
+                output[k] = a[k] + product;
+            }
+        }
+
+        return result;
+    }
 }

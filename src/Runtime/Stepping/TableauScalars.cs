@@ -17,6 +17,9 @@ public sealed class TableauScalars
     private readonly Scalar[] b;
     private readonly Scalar[] e;
     private readonly Scalar[][] d;
+    private readonly CombinationWeights[] aRows;
+    private readonly CombinationWeights bRow;
+    private readonly CombinationWeights? eRow;
 
     /// <summary>Creates the scalars of every coefficient of <paramref name="tableau"/>.</summary>
     /// <param name="tableau">The tableau.</param>
@@ -29,10 +32,27 @@ public sealed class TableauScalars
         e = tableau.E is null ? [] : Create(tableau.E);
         d = tableau.BTheta is null ? [] : [.. tableau.BTheta.Select(Create)];
         One = 1.0.ToScalar();
+        aRows = [.. tableau.A.Concat(tableau.ADense).Select(static row => new CombinationWeights(row))];
+        bRow = new CombinationWeights(tableau.B);
+        eRow = tableau.E is null ? null : new CombinationWeights(tableau.E);
     }
 
     /// <summary>Gets the scalar 1.</summary>
     public Scalar One { get; }
+
+    /// <summary>The nonzero entries of row <paramref name="i"/> of A (1-based, dense stages after the scheme's own), in
+    /// stage order.</summary>
+    /// <param name="i">The stage.</param>
+    /// <returns>The weights.</returns>
+    public CombinationWeights ARow(int i) => aRows[i - 1];
+
+    /// <summary>The nonzero weights of the solution, in stage order.</summary>
+    /// <returns>The weights.</returns>
+    public CombinationWeights BRow() => bRow;
+
+    /// <summary>The nonzero error weights, in stage order.</summary>
+    /// <returns>The weights.</returns>
+    public CombinationWeights ERow() => eRow ?? throw new InvalidOperationException("The tableau has no embedded error estimate.");
 
     /// <summary>Gets the node cᵢ.</summary>
     /// <param name="i">The stage, 1 to s, or s + 1 to s + m for the dense output's extra stages.</param>

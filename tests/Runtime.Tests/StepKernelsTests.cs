@@ -1,0 +1,77 @@
+using NeuralOde.Stepping;
+using static TorchSharp.torch;
+
+namespace NeuralOde.Tests;
+
+/// <summary>The stage combination of generated steps: its pass over memory and its tensor-operation fallback.</summary>
+[Collection("Torch")]
+public sealed class StepKernelsTests
+{
+    private static readonly CombinationWeights Weights = new([new Coefficient(0.25, "1/4"), new Coefficient(0, "0"), new Coefficient(-2.0 / 3, "-2/3"), new Coefficient(1e-3, "1/1000")]);
+
+    [Theory]
+    [InlineData(ScalarType.Float32, true)]
+    [InlineData(ScalarType.Float64, true)]
+    [InlineData(ScalarType.Float32, false)]
+    [InlineData(ScalarType.Float64, false)]
+    public void Combine_IsTheLinearCombination_InEitherPath(ScalarType dtype, bool withStart)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator(5);
+        var y = randn(37, 11, dtype: dtype, generator: generator);
+        var terms = new[] { randn(37, 11, dtype: dtype, generator: generator), randn(37, 11, dtype: dtype, generator: generator), randn(37, 11, dtype: dtype, generator: generator) };
+        var expected = terms[0].to_type(ScalarType.Float64).mul(0.25).add(terms[1].to_type(ScalarType.Float64).mul(-2.0 / 3)).add(terms[2].to_type(ScalarType.Float64).mul(1e-3));
+        if (withStart)
+        {
+            expected = expected.add(y.to_type(ScalarType.Float64));
+        }
+
+        var start = withStart ? y : null;
+        Tensor host, chain;
+        using (no_grad())
+        {
+            host = StepKernels.Combine(start, Weights, terms);
+        }
+
+        // With a graph to record, the same combination as tensor operations (and a gradient).
+        var leaf = terms[0].clone().requires_grad_(true);
+        chain = StepKernels.Combine(start, Weights, leaf, terms[1], terms[2]);
+        Assert.True(chain.requires_grad);
+        var tolerance = dtype == ScalarType.Float32 ? 1e-6 : 1e-14;
+        Assert.True(host.to_type(ScalarType.Float64).allclose(expected, rtol: tolerance, atol: tolerance));
+        Assert.True(chain.detach().to_type(ScalarType.Float64).allclose(expected, rtol: tolerance, atol: tolerance));
+        chain.sum().backward();
+        Assert.True(leaf.grad!.eq(0.25).all().item<bool>());
+    }
+
+    [Fact]
+    public void Combine_OnTheHost_GivesEachRowTheBitsOfThatRowAlone()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var generator = new TorchSharp.torch.Generator(6);
+        foreach (var width in new[] { 1, 3, 8, 13 })
+        {
+            var y = randn(29, width, generator: generator);
+            var terms = new[] { randn(29, width, generator: generator), randn(29, width, generator: generator), randn(29, width, generator: generator) };
+            var all = StepKernels.Combine(y, Weights, terms);
+            for (var row = 0; row < 29; row++)
+            {
+                var alone = StepKernels.Combine(y[row].unsqueeze(0).contiguous(), Weights, [.. terms.Select(t => t[row].unsqueeze(0).contiguous())]);
+                Assert.True(alone.squeeze(0).eq(all[row]).all().item<bool>(), $"row {row} of width {width}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Combine_NonContiguousTerms_TakeTheTensorPath()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var y = randn(6, 4);
+        var transposed = randn(4, 6).t();
+        var result = StepKernels.Combine(y, new CombinationWeights([new Coefficient(2, "2")]), transposed);
+        Assert.True(result.allclose(y.add(transposed.mul(2))));
+        Assert.Throws<ArgumentException>(() => StepKernels.Combine(y, Weights, transposed));
+    }
+}
