@@ -95,6 +95,9 @@ public sealed partial class ButcherTableauGenerator
             /// <summary>The most terms of a linear combination written on one line; longer ones continue below.</summary>
             private const int TermsPerLine = 3;
 
+            // The stages of one Combine call on a line (a line of eight stays under the line length of the other code).
+            private const int StagesPerLine = 8;
+
             /// <summary>The longest vector of coefficients written on one line of the tableau metadata.</summary>
             private const int MetadataLineLength = 90;
 
@@ -336,23 +339,22 @@ public sealed partial class ButcherTableauGenerator
                 var lastEvaluated = spec.IsFsal ? _stages - 1 : _stages;
                 for (var i = 2; i <= lastEvaluated; i++)
                 {
-                    var terms = spec.A[i - 1].Select((a, j) => (a, $"s.A({i}, {j + 1})", $"hk{j + 1}"));
-                    lines.Add($"var Y{i} = {Combination("y", terms)};");
+                    lines.Add($"var Y{i} = {StageCombination("y", $"s.ARow({i})", spec.A[i - 1])};");
                     lines.Add($"var hk{i} = ScaleSlope(f({StageTime(i)}, Y{i}), h);");
                 }
 
                 lines.Add(string.Empty);
-                var weights = spec.B.Select((b, j) => (b, $"s.B({j + 1})", $"hk{j + 1}"));
+                var solution = StageCombination("y", "s.BRow()", spec.B);
                 if (spec.IsFsal)
                 {
                     lines.Add("// FSAL: the last stage is evaluated at the new solution.");
-                    lines.Add($"var y1 = {Combination("y", weights)};{Skipped("b", spec.B)}");
+                    lines.Add($"var y1 = {solution};{Skipped("b", spec.B)}");
                     lines.Add($"var k{_stages} = f({StageTime(_stages)}, y1);");
                     lines.Add($"var hk{_stages} = k{_stages}.mul(h);");
                 }
                 else
                 {
-                    lines.Add($"var y1 = {Combination("y", weights)};{Skipped("b", spec.B)}");
+                    lines.Add($"var y1 = {solution};{Skipped("b", spec.B)}");
                 }
 
                 if (spec.E is { } errorWeights)
@@ -362,7 +364,8 @@ public sealed partial class ButcherTableauGenerator
                         lines.Add(string.Empty);
                     }
 
-                    lines.Add($"var error = {ErrorCombination(errorWeights)};{Skipped("e", errorWeights)}");
+                    var error = errorWeights.All(static e => e.IsZero) ? $"{KnownTypeNames.Torch}.zeros_like(y)" : StageCombination(null, "s.ERow()", errorWeights);
+                    lines.Add($"var error = {error};{Skipped("e", errorWeights)}");
                 }
 
                 // The states each slope was evaluated at, as passed to f: y (k1 was given, and a stage whose A row is all
@@ -429,6 +432,29 @@ public sealed partial class ButcherTableauGenerator
                 spec.C[stage - 1].IsZero ? "t" : $"t.add(dt, s.C({stage}))";
 
             /// <summary>
+            /// <c>Combine(y, s.ARow(3), hk1, hk2)</c>: the start plus the stages whose coefficient is nonzero, weighted by the
+            /// row's nonzero coefficients in the same order (<c>TableauScalars.ARow</c>, <c>BRow</c>, <c>ERow</c> skip the
+            /// same zeros), at most <see cref="StagesPerLine"/> stages to a line; the start itself when every coefficient
+            /// is zero. Without a start (<paramref name="start"/> null) the weighted sum alone.
+            /// </summary>
+            private static string StageCombination(string? start, string weights, EquatableArray<CoefficientSpec> coefficients)
+            {
+                var stages = coefficients.Select((c, j) => (c, j + 1)).Where(static p => !p.c.IsZero).Select(static p => $"hk{p.Item2}").ToList();
+                if (stages.Count == 0)
+                {
+                    return start ?? throw new InvalidOperationException("A combination without a start needs a nonzero weight.");
+                }
+
+                var text = new StringBuilder("Combine(").Append(start ?? "null").Append(", ").Append(weights);
+                for (var k = 0; k < stages.Count; k++)
+                {
+                    text.Append(k > 0 && k % StagesPerLine == 0 ? ",\n" + Indent : ", ").Append(stages[k]);
+                }
+
+                return text.Append(')').ToString();
+            }
+
+            /// <summary>
             /// <c>y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2))</c>: a fresh tensor from the first nonzero term, then fused
             /// in-place multiply-adds (all in place when the base is already a fresh tensor), at most
             /// <see cref="TermsPerLine"/> terms to a line. Every term passes its coefficient's cached scalar, ±1
@@ -462,25 +488,6 @@ public sealed partial class ButcherTableauGenerator
                 }
 
                 return text.ToString();
-            }
-
-            /// <summary><c>hk1.mul(s.E(1)).add_(hk3, s.E(3))…</c>, or zeros when every error weight vanishes.</summary>
-            private static string ErrorCombination(EquatableArray<CoefficientSpec> errorWeights)
-            {
-                var terms = errorWeights.Select((e, j) => (e, $"s.E({j + 1})", $"hk{j + 1}")).Where(static t => !t.e.IsZero).ToList();
-                if (terms.Count == 0)
-                {
-                    return $"{KnownTypeNames.Torch}.zeros_like(y)";
-                }
-
-                var (coefficient, scalar, tensor) = terms[0];
-                var head = coefficient.Value switch
-                {
-                    1 => $"{tensor}.clone()",
-                    -1 => $"{tensor}.neg()",
-                    _ => $"{tensor}.mul({scalar})",
-                };
-                return Combination(head, terms.Skip(1), baseIsFresh: true, termsBefore: 1);
             }
 
             /// <summary>A trailing comment naming the zero weights that were left out, such as <c> // b2 = b6 = 0: skipped</c>.</summary>
@@ -526,8 +533,7 @@ public sealed partial class ButcherTableauGenerator
                 for (var m = 0; m < aDense.Count; m++)
                 {
                     var i = _stages + m + 1;
-                    var terms = aDense[m].Select((a, j) => (a, $"s.A({i}, {j + 1})", $"hk{j + 1}"));
-                    lines.Add($"var Y{i} = {Combination("y", terms)};");
+                    lines.Add($"var Y{i} = {StageCombination("y", $"s.ARow({i})", aDense[m])};");
                     var time = spec.CDense!.Value[m].IsZero ? "t" : $"t.add(dt, s.C({i}))";
                     lines.Add($"var hk{i} = ScaleSlope(f({time}, Y{i}), h);");
                     dense.Add($"hk{i}.MoveToOuterDisposeScope()");

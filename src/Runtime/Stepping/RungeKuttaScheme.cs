@@ -154,6 +154,14 @@ public abstract class RungeKuttaScheme
     /// <returns><c>h·k</c>.</returns>
     protected static Tensor ScaleSlope(Tensor k, Tensor h) => StepKernels.ScaleSlope(k, h);
 
+    /// <summary><c>start + Σⱼ wⱼ·termⱼ</c> (or the sum alone without a start), a new tensor: see
+    /// <see cref="StepKernels.Combine"/>.</summary>
+    /// <param name="start">The start, <c>[B, ...]</c>, or null.</param>
+    /// <param name="weights">The nonzero weights, one per term.</param>
+    /// <param name="terms">The terms, <c>[B, ...]</c> each.</param>
+    /// <returns>The combination, <c>[B, ...]</c>.</returns>
+    protected static Tensor Combine(Tensor? start, CombinationWeights weights, params Tensor[] terms) => StepKernels.Combine(start, weights, terms);
+
     /// <summary>Returns the scheme's name.</summary>
     /// <returns>The name.</returns>
     public override string ToString() => Name;

@@ -165,27 +165,23 @@ namespace NeuralOde.Tableaux
 
                 // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var Y2 = y.add(hk1, s.A(2, 1));
+                var Y2 = Combine(y, s.ARow(2), hk1);
                 var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
-                var Y3 = y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2));
+                var Y3 = Combine(y, s.ARow(3), hk1, hk2);
                 var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
-                var Y4 = y.add(hk1, s.A(4, 1)).add_(hk2, s.A(4, 2)).add_(hk3, s.A(4, 3));
+                var Y4 = Combine(y, s.ARow(4), hk1, hk2, hk3);
                 var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
-                var Y5 = y.add(hk1, s.A(5, 1)).add_(hk2, s.A(5, 2)).add_(hk3, s.A(5, 3))
-                    .add_(hk4, s.A(5, 4));
+                var Y5 = Combine(y, s.ARow(5), hk1, hk2, hk3, hk4);
                 var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
-                var Y6 = y.add(hk1, s.A(6, 1)).add_(hk2, s.A(6, 2)).add_(hk3, s.A(6, 3))
-                    .add_(hk4, s.A(6, 4)).add_(hk5, s.A(6, 5));
+                var Y6 = Combine(y, s.ARow(6), hk1, hk2, hk3, hk4, hk5);
                 var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, s.B(1)).add_(hk3, s.B(3)).add_(hk4, s.B(4))
-                    .add_(hk5, s.B(5)).add_(hk6, s.B(6)); // b2 = b7 = 0: skipped
+                var y1 = Combine(y, s.BRow(), hk1, hk3, hk4, hk5, hk6); // b2 = b7 = 0: skipped
                 var k7 = f(t.add(dt, s.C(7)), y1);
                 var hk7 = k7.mul(h);
 
-                var error = hk1.mul(s.E(1)).add_(hk3, s.E(3)).add_(hk4, s.E(4))
-                    .add_(hk5, s.E(5)).add_(hk6, s.E(6)).add_(hk7, s.E(7)); // e2 = 0: skipped
+                var error = Combine(null, s.ERow(), hk1, hk3, hk4, hk5, hk6, hk7); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
@@ -234,8 +230,7 @@ namespace NeuralOde.Tableaux
                 var hk7 = step.ScaledStages[6];
 
                 // Dense stage i: Yi = y + Σⱼ aᵢⱼ·hkⱼ over the stages before it, then hki = h·f(t + cᵢ·dt, Yi).
-                var Y8 = y.add(hk1, s.A(8, 1)).add_(hk3, s.A(8, 3)).add_(hk4, s.A(8, 4))
-                    .add_(hk5, s.A(8, 5)).add_(hk6, s.A(8, 6)).add_(hk7, s.A(8, 7));
+                var Y8 = Combine(y, s.ARow(8), hk1, hk3, hk4, hk5, hk6, hk7);
                 var hk8 = ScaleSlope(f(t.add(dt, s.C(8)), Y8), h);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(

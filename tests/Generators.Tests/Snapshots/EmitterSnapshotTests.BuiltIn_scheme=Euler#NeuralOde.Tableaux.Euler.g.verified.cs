@@ -67,7 +67,7 @@ namespace NeuralOde.Tableaux
                 // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
 
-                var y1 = y.add(hk1, s.B(1));
+                var y1 = Combine(y, s.BRow(), hk1);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

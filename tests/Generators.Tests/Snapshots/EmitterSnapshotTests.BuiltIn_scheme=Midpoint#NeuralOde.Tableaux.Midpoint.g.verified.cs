@@ -67,10 +67,10 @@ namespace NeuralOde.Tableaux
 
                 // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var Y2 = y.add(hk1, s.A(2, 1));
+                var Y2 = Combine(y, s.ARow(2), hk1);
                 var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
 
-                var y1 = y.add(hk2, s.B(2)); // b1 = 0: skipped
+                var y1 = Combine(y, s.BRow(), hk2); // b1 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

@@ -73,15 +73,14 @@ namespace NeuralOde.Tableaux
 
                 // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var Y2 = y.add(hk1, s.A(2, 1));
+                var Y2 = Combine(y, s.ARow(2), hk1);
                 var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
-                var Y3 = y.add(hk2, s.A(3, 2));
+                var Y3 = Combine(y, s.ARow(3), hk2);
                 var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
-                var Y4 = y.add(hk3, s.A(4, 3));
+                var Y4 = Combine(y, s.ARow(4), hk3);
                 var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
 
-                var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2)).add_(hk3, s.B(3))
-                    .add_(hk4, s.B(4));
+                var y1 = Combine(y, s.BRow(), hk1, hk2, hk3, hk4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

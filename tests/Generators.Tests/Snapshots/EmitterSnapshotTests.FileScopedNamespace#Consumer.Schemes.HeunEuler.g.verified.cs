@@ -67,11 +67,11 @@ namespace Consumer.Schemes
 
                 // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var Y2 = y.add(hk1, s.A(2, 1));
+                var Y2 = Combine(y, s.ARow(2), hk1);
                 var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
 
-                var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2));
-                var error = hk1.mul(s.E(1)).add_(hk2, s.E(2));
+                var y1 = Combine(y, s.BRow(), hk1, hk2);
+                var error = Combine(null, s.ERow(), hk1, hk2);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

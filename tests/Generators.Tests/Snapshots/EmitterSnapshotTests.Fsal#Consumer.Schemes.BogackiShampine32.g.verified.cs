@@ -84,18 +84,17 @@ namespace Consumer.Schemes
 
                 // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
                 var hk1 = k1.mul(h);
-                var Y2 = y.add(hk1, s.A(2, 1));
+                var Y2 = Combine(y, s.ARow(2), hk1);
                 var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
-                var Y3 = y.add(hk2, s.A(3, 2));
+                var Y3 = Combine(y, s.ARow(3), hk2);
                 var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = y.add(hk1, s.B(1)).add_(hk2, s.B(2)).add_(hk3, s.B(3)); // b4 = 0: skipped
+                var y1 = Combine(y, s.BRow(), hk1, hk2, hk3); // b4 = 0: skipped
                 var k4 = f(t.add(dt, s.C(4)), y1);
                 var hk4 = k4.mul(h);
 
-                var error = hk1.mul(s.E(1)).add_(hk2, s.E(2)).add_(hk3, s.E(3))
-                    .add_(hk4, s.E(4));
+                var error = Combine(null, s.ERow(), hk1, hk2, hk3, hk4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
