@@ -364,7 +364,7 @@ public sealed partial class ButcherTableauGenerator
                         lines.Add(string.Empty);
                     }
 
-                    var error = errorWeights.All(static e => e.IsZero) ? $"{KnownTypeNames.Torch}.zeros_like(y)" : StageCombination(null, "s.ERow()", errorWeights);
+                    var error = errorWeights.All(static e => e.IsZero) ? $"{KnownTypeNames.Torch}.zeros_like(y)" : ErrorEstimate(errorWeights);
                     lines.Add($"var error = {error};{Skipped("e", errorWeights)}");
                 }
 
@@ -435,17 +435,25 @@ public sealed partial class ButcherTableauGenerator
             /// <c>Combine(y, s.ARow(3), hk1, hk2)</c>: the start plus the stages whose coefficient is nonzero, weighted by the
             /// row's nonzero coefficients in the same order (<c>TableauScalars.ARow</c>, <c>BRow</c>, <c>ERow</c> skip the
             /// same zeros), at most <see cref="StagesPerLine"/> stages to a line; the start itself when every coefficient
-            /// is zero. Without a start (<paramref name="start"/> null) the weighted sum alone.
+            /// is zero.
             /// </summary>
-            private static string StageCombination(string? start, string weights, EquatableArray<CoefficientSpec> coefficients)
+            private static string StageCombination(string start, string weights, EquatableArray<CoefficientSpec> coefficients)
             {
-                var stages = coefficients.Select((c, j) => (c, j + 1)).Where(static p => !p.c.IsZero).Select(static p => $"hk{p.Item2}").ToList();
-                if (stages.Count == 0)
-                {
-                    return start ?? throw new InvalidOperationException("A combination without a start needs a nonzero weight.");
-                }
+                var stages = NonzeroStages(coefficients);
+                return stages.Count == 0 ? start : Call($"Combine({start}, {weights}", stages);
+            }
 
-                var text = new StringBuilder("Combine(").Append(start ?? "null").Append(", ").Append(weights);
+            /// <summary><c>ErrorEstimate(s.ERow(), hk1, hk3, …)</c> over the stages with a nonzero error weight (at least one).</summary>
+            private static string ErrorEstimate(EquatableArray<CoefficientSpec> errorWeights) =>
+                Call("ErrorEstimate(s.ERow()", NonzeroStages(errorWeights));
+
+            private static List<string> NonzeroStages(EquatableArray<CoefficientSpec> coefficients) =>
+                [.. coefficients.Select(static (c, j) => (c, j + 1)).Where(static p => !p.c.IsZero).Select(static p => $"hk{p.Item2}")];
+
+            // head + ", hkⱼ…" + ")", at most StagesPerLine stages to a line.
+            private static string Call(string head, List<string> stages)
+            {
+                var text = new StringBuilder(head);
                 for (var k = 0; k < stages.Count; k++)
                 {
                     text.Append(k > 0 && k % StagesPerLine == 0 ? ",\n" + Indent : ", ").Append(stages[k]);

@@ -74,4 +74,16 @@ public sealed class StepKernelsTests
         Assert.True(result.allclose(y.add(transposed.mul(2))));
         Assert.Throws<ArgumentException>(() => StepKernels.Combine(y, Weights, transposed));
     }
+
+    [Fact]
+    public void ErrorEstimate_RecordsNoGraph()
+    {
+        using var scope = NewDisposeScope();
+        var stage = randn(5, 3).requires_grad_(true);
+        var other = randn(5, 3);
+        var error = StepKernels.ErrorEstimate(new CombinationWeights([new Coefficient(0.5, "1/2"), new Coefficient(-1, "-1")]), stage, other);
+        Assert.False(error.requires_grad);
+        Assert.True(error.allclose(stage.detach().mul(0.5).sub(other)));
+        Assert.True(is_grad_enabled());
+    }
 }

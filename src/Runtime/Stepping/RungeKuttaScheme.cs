@@ -162,6 +162,13 @@ public abstract class RungeKuttaScheme
     /// <returns>The combination, <c>[B, ...]</c>.</returns>
     protected static Tensor Combine(Tensor? start, CombinationWeights weights, params Tensor[] terms) => StepKernels.Combine(start, weights, terms);
 
+    /// <summary>The embedded error estimate <c>Σⱼ eⱼ·hkⱼ</c> without an autograd graph: see
+    /// <see cref="StepKernels.ErrorEstimate"/>.</summary>
+    /// <param name="weights">The nonzero error weights, one per term.</param>
+    /// <param name="terms">The scaled stages with a nonzero weight, <c>[B, ...]</c> each.</param>
+    /// <returns>The estimate, <c>[B, ...]</c>.</returns>
+    protected static Tensor ErrorEstimate(CombinationWeights weights, params Tensor[] terms) => StepKernels.ErrorEstimate(weights, terms);
+
     /// <summary>Returns the scheme's name.</summary>
     /// <returns>The name.</returns>
     public override string ToString() => Name;

@@ -70,6 +70,20 @@ public static class StepKernels
     }
 
     /// <summary>
+    /// The embedded error estimate <c>Σⱼ eⱼ·hkⱼ</c>, computed without an autograd graph: it only steers the step size
+    /// and is never differentiated, so recording it would cost graph nodes for nothing (and on the CPU it is then one
+    /// pass over memory, as <see cref="Combine"/> without a graph).
+    /// </summary>
+    /// <param name="weights">The nonzero error weights, one per term.</param>
+    /// <param name="terms">The scaled stages with a nonzero weight, <c>[B, ...]</c> each.</param>
+    /// <returns>The estimate, <c>[B, ...]</c>, without a graph.</returns>
+    public static Tensor ErrorEstimate(CombinationWeights weights, params Tensor[] terms)
+    {
+        using var noGraph = torch.no_grad();
+        return Combine(null, weights, terms);
+    }
+
+    /// <summary>
     /// Scales a freshly evaluated slope by the per-row step: in place when no autograd graph is being recorded
     /// (the fastest form), out of place when one is (an in-place op could invalidate a saved activation).
     /// </summary>

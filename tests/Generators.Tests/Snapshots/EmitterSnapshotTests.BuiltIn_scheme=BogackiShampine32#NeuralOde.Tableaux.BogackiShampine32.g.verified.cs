@@ -103,7 +103,7 @@ namespace NeuralOde.Tableaux
                 var k4 = f(t.add(dt, s.C(4)), y1);
                 var hk4 = k4.mul(h);
 
-                var error = Combine(null, s.ERow(), hk1, hk2, hk3, hk4);
+                var error = ErrorEstimate(s.ERow(), hk1, hk2, hk3, hk4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

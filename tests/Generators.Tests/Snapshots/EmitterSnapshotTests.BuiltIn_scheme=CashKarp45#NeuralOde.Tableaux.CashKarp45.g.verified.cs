@@ -138,7 +138,7 @@ namespace NeuralOde.Tableaux
                 var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
 
                 var y1 = Combine(y, s.BRow(), hk1, hk3, hk4, hk6); // b2 = b5 = 0: skipped
-                var error = Combine(null, s.ERow(), hk1, hk3, hk4, hk5, hk6); // e2 = 0: skipped
+                var error = ErrorEstimate(s.ERow(), hk1, hk3, hk4, hk5, hk6); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

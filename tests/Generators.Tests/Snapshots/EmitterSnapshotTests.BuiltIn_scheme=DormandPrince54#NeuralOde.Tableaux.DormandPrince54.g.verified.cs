@@ -181,7 +181,7 @@ namespace NeuralOde.Tableaux
                 var k7 = f(t.add(dt, s.C(7)), y1);
                 var hk7 = k7.mul(h);
 
-                var error = Combine(null, s.ERow(), hk1, hk3, hk4, hk5, hk6, hk7); // e2 = 0: skipped
+                var error = ErrorEstimate(s.ERow(), hk1, hk3, hk4, hk5, hk6, hk7); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

@@ -171,7 +171,7 @@ namespace NeuralOde.Tableaux
                 var k7 = f(t.add(dt, s.C(7)), y1);
                 var hk7 = k7.mul(h);
 
-                var error = Combine(null, s.ERow(), hk1, hk2, hk3, hk4, hk5, hk6, hk7);
+                var error = ErrorEstimate(s.ERow(), hk1, hk2, hk3, hk4, hk5, hk6, hk7);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

@@ -168,7 +168,7 @@ namespace NeuralOde.Tableaux
                 var hk8 = ScaleSlope(f(t.add(dt, s.C(8)), Y8), h);
 
                 var y1 = Combine(y, s.BRow(), hk1, hk3, hk4, hk5, hk7, hk8); // b2 = b6 = 0: skipped
-                var error = Combine(null, s.ERow(), hk1, hk3, hk4, hk5, hk6, hk7, hk8); // e2 = 0: skipped
+                var error = ErrorEstimate(s.ERow(), hk1, hk3, hk4, hk5, hk6, hk7, hk8); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),

@@ -69,7 +69,7 @@ partial class HeunEuler
             var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
 
             var y1 = Combine(y, s.BRow(), hk1, hk2);
-            var error = Combine(null, s.ERow(), hk1, hk2);
+            var error = ErrorEstimate(s.ERow(), hk1, hk2);
 
             return new global::NeuralOde.Stepping.RungeKuttaStep(
                 y1.MoveToOuterDisposeScope(),

@@ -74,7 +74,7 @@ namespace Consumer.Schemes
                 var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
 
                 var y1 = Combine(y, s.BRow(), hk1, hk3); // b2 = 0: skipped
-                var error = Combine(null, s.ERow(), hk1, hk2, hk3);
+                var error = ErrorEstimate(s.ERow(), hk1, hk2, hk3);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
