@@ -281,6 +281,8 @@ internal sealed class BatchSolver : IDisposable
         {
             chunk.Dispose();
         }
+
+        NativeHeap.AfterSolve();
     }
 
     private static int RowCount(Tensor y0) =>
