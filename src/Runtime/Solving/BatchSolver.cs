@@ -215,8 +215,10 @@ internal sealed class BatchSolver : IDisposable
             {
                 // Refill: when enough slots are free (or no row is running), finished rows leave and pending rows
                 // take their slots.
-                var free = capacity - work.Count + (work.Count - RunningCount());
-                if (!exhausted && free > 0 && (free * 8L >= capacity || RunningCount() == 0))
+                // Slots not holding a running row: empty ones and those of rows that finished.
+                var running = RunningCount();
+                var free = capacity - running;
+                if (!exhausted && free > 0 && (free * 8L >= capacity || running == 0))
                 {
                     Retire();
                     while (!exhausted && capacity - work.Count > 0)
@@ -500,15 +502,7 @@ internal sealed class BatchSolver : IDisposable
     private bool Compact()
     {
         var width = work.Count;
-        var runningCount = 0;
-        for (var i = 0; i < width; i++)
-        {
-            if (work.Status[i] == SolverStatus.Running)
-            {
-                runningCount++;
-            }
-        }
-
+        var runningCount = RunningCount();
         if (runningCount == 0)
         {
             return false;
@@ -527,7 +521,6 @@ internal sealed class BatchSolver : IDisposable
         }
 
         attempt.Begin(work.Count);
-        attempt.AllActive = runningCount == work.Count;
         for (var i = 0; i < work.Count; i++)
         {
             attempt.Active[i] = work.Status[i] == SolverStatus.Running;
@@ -776,7 +769,6 @@ internal sealed class BatchSolver : IDisposable
         // When no row accepted, the state and slope stay the very same tensors (an observer may have kept what it
         // learnt at them: the adjoint keeps the first stage's evaluation for the retried step).
         var noneAccepted = !accept.Contains(true);
-        attempt.AllAccepted = allAccepted;
         var acceptRows = allAccepted || noneAccepted ? null : PerRow(AcceptRows());
         attempt.YNew = allAccepted ? step.Y : noneAccepted ? attempt.Y : where(acceptRows!, step.Y, attempt.Y);
 

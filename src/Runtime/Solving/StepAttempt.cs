@@ -34,9 +34,6 @@ internal sealed class StepAttempt
     /// <summary>Gets or sets the number of rows of the work set this iteration.</summary>
     public int Width { get; set; }
 
-    /// <summary>Gets or sets whether every row of the work set is running (always so once compacted).</summary>
-    public bool AllActive { get; set; }
-
     /// <summary>Gets which rows are running.</summary>
     public bool[] Active { get; }
 
@@ -85,9 +82,6 @@ internal sealed class StepAttempt
 
     /// <summary>Gets or sets whether an event shortened some row's step.</summary>
     public bool HasOutputLimit { get; set; }
-
-    /// <summary>Gets or sets whether every row of the work set accepted.</summary>
-    public bool AllAccepted { get; set; }
 
     /// <summary>Gets or sets the dynamics' calls of the step itself (stages 2…s, and its dense stages once evaluated).</summary>
     public int StageCalls { get; set; }

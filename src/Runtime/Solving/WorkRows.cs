@@ -199,16 +199,6 @@ internal sealed class WorkRows : IDisposable
         }
     }
 
-    /// <summary>Gives up the state and the event results without disposing them: the caller owns them now.</summary>
-    /// <returns>The state <c>[W, ...]</c>, and the event times and indices (or null).</returns>
-    public (Tensor Y, Tensor? EventTime, Tensor? EventIndex) Release()
-    {
-        var released = (y, eventTime, eventIndex);
-        y = null!;
-        eventTime = eventIndex = null;
-        return released;
-    }
-
     private static long[] ToLong(ReadOnlySpan<int> values)
     {
         var result = new long[values.Length];
