@@ -218,4 +218,78 @@ public sealed class StepControllerTests
         Assert.Equal(first, norm[0], 15);
         Assert.Equal(0.0, norm[1]);
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void HostInitialStep_MatchesTheTensorEstimate_AndIsPositionIndependent(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        const int width = 13;
+        foreach (var perRow in new[] { 1, 5, 8, 19 })
+        {
+            var y = randn(new long[] { width, perRow }, dtype: ScalarType.Float64, generator: new Generator((ulong)perRow)).to(dtype);
+            y[3].zero_();                          // d0 < 1e-5: the fixed first guess
+            var rates = linspace(-3.0, 40.0, width, dtype: ScalarType.Float64).to(dtype).unsqueeze(1);
+            Tensor F(Tensor t, Tensor state) => state.mul(rates.narrow(0, 0, state.shape[0])).add(state.square());
+            var k1 = F(zeros(width, dtype: ScalarType.Float64), y);
+            var t = Enumerable.Range(0, width).Select(static i => i * 0.25).ToArray();
+            var t1 = t.Select(static (v, i) => i % 4 == 1 ? v - 2.0 : i == 7 ? v : v + 3.0).ToArray();   // backwards, empty
+            var direction = t.Zip(t1, static (a, b) => b < a ? -1.0 : 1.0).ToArray();
+            var rtol = Enumerable.Range(0, width).Select(static i => i % 2 == 0 ? 1e-3 : 1e-6).ToArray();
+            var atol = Enumerable.Range(0, width).Select(static i => i % 3 == 0 ? 0.0 : 1e-8).ToArray();
+            var running = t.Zip(t1, static (a, b) => a != b).ToArray();
+            var controller = new StepController(new StepSizeController(), order: 5, errorOrder: 4, dtMin: 0, dtMax: double.PositiveInfinity, shared: false);
+
+            var host = new double[width];
+            Estimate(controller, y, k1, t, t1, direction, rtol, atol, running, host, (time, state) => F(time, state));
+            var expected = controller.InitialStep(
+                null,
+                new InitialStepInput(y, k1, Vector(t), Vector(t), Vector(t1), Vector(direction), Vector(rtol).to(dtype), Vector(atol).to(dtype), tensor(running)),
+                (time, state) => F(time, state)).data<double>().ToArray();
+            for (var row = 0; row < width; row++)
+            {
+                // The same estimate: the sums run in another order (and in float64 on the host for float64 states).
+                Assert.True(Math.Abs(host[row] - expected[row]) <= 2e-5 * Math.Abs(expected[row]), $"row {row} of {perRow}: {host[row]} vs {expected[row]}");
+
+                // A row alone gets the same bits.
+                var alone = new double[1];
+                Tensor Row(Tensor x) => x.narrow(0, row, 1);
+                Estimate(controller, Row(y), Row(k1), [t[row]], [t1[row]], [direction[row]], [rtol[row]], [atol[row]], [running[row]], alone, (time, state) => state.mul(Row(rates)).add(state.square()));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(host[row]), BitConverter.DoubleToInt64Bits(alone[0]));
+            }
+        }
+
+        static void Estimate(StepController controller, Tensor y, Tensor k1, double[] t, double[] t1, double[] direction, double[] rtol, double[] atol, bool[] running, double[] steps, Func<Tensor, Tensor, Tensor> probe)
+        {
+            var rows = new InitialStepRows(t, t, t1, direction, rtol, atol, running);
+            if (y.dtype == ScalarType.Float32)
+            {
+                controller.InitialStep<float>(null, y, k1, rows, steps, probe);
+            }
+            else
+            {
+                controller.InitialStep<double>(null, y, k1, rows, steps, probe);
+            }
+        }
+    }
+
+    [Fact]
+    public void RowsFinite_FlagsEveryNonFiniteElement_AtEveryPosition()
+    {
+        foreach (var perRow in new[] { 1, 7, 8, 9, 33 })
+        {
+            foreach (var bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                for (var position = 0; position < perRow; position++)
+                {
+                    var x = Enumerable.Range(0, 3 * perRow).Select(static i => (float)(i - 5) * 1e30f).ToArray();
+                    x[perRow + position] = bad;
+                    var finite = new bool[3];
+                    RowNorms.RowsFinite<float>(x, finite);
+                    Assert.Equal([true, false, true], finite);
+                }
+            }
+        }
+    }
 }

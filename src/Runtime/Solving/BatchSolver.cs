@@ -422,18 +422,45 @@ internal sealed class BatchSolver : IDisposable
                     runningRows[j] = running[j] && status[j] == SolverStatus.Running;
                 }
 
-                var input = new InitialStepInput(
-                    y0,
-                    slope,
-                    HostMemory.Write(work.T.AsSpan(start, count), ScalarType.Float64, device),
-                    HostMemory.Write(work.T0.AsSpan(start, count), ScalarType.Float64, device),
-                    HostMemory.Write(work.T1.AsSpan(start, count), ScalarType.Float64, device),
-                    HostMemory.Write(work.Direction.AsSpan(start, count), ScalarType.Float64, device),
-                    HostMemory.Write(work.Rtol is { } r ? r.AsSpan(start, count) : Filled(count, options.RelativeTolerance), dtype, device),
-                    HostMemory.Write(work.Atol is { } a ? a.AsSpan(start, count) : Filled(count, options.AbsoluteTolerance), dtype, device),
-                    HostMemory.Write(runningRows, device));
-                var dt = controller.InitialStep(options.InitialStep, input, (time, state) => Evaluate(InStateDtype(time), state, index));
-                HostMemory.Read<double>(dt).CopyTo(work.Dt.AsSpan(start, count));
+                var rtolRows = work.Rtol is { } r ? r.AsSpan(start, count) : Filled(count, options.RelativeTolerance);
+                var atolRows = work.Atol is { } a ? a.AsSpan(start, count) : Filled(count, options.AbsoluteTolerance);
+                Tensor Probe(Tensor time, Tensor state) => Evaluate(InStateDtype(time), state, index);
+                if (onHost)
+                {
+                    var rowsAtStart = new InitialStepRows(
+                        work.T.AsSpan(start, count),
+                        work.T0.AsSpan(start, count),
+                        work.T1.AsSpan(start, count),
+                        work.Direction.AsSpan(start, count),
+                        rtolRows,
+                        atolRows,
+                        runningRows);
+                    var steps = work.Dt.AsSpan(start, count);
+                    if (dtype == ScalarType.Float32)
+                    {
+                        controller.InitialStep<float>(options.InitialStep, y0, slope, rowsAtStart, steps, Probe);
+                    }
+                    else
+                    {
+                        controller.InitialStep<double>(options.InitialStep, y0, slope, rowsAtStart, steps, Probe);
+                    }
+                }
+                else
+                {
+                    var input = new InitialStepInput(
+                        y0,
+                        slope,
+                        HostMemory.Write(work.T.AsSpan(start, count), ScalarType.Float64, device),
+                        HostMemory.Write(work.T0.AsSpan(start, count), ScalarType.Float64, device),
+                        HostMemory.Write(work.T1.AsSpan(start, count), ScalarType.Float64, device),
+                        HostMemory.Write(work.Direction.AsSpan(start, count), ScalarType.Float64, device),
+                        HostMemory.Write(rtolRows, dtype, device),
+                        HostMemory.Write(atolRows, dtype, device),
+                        HostMemory.Write(runningRows, device));
+                    var dt = controller.InitialStep(options.InitialStep, input, Probe);
+                    HostMemory.Read<double>(dt).CopyTo(work.Dt.AsSpan(start, count));
+                }
+
             }
 
             for (var j = 0; j < count; j++)
@@ -475,6 +502,7 @@ internal sealed class BatchSolver : IDisposable
         {
             return false;
         }
+
 
         var readsBefore = hostReads;
         iterations++;

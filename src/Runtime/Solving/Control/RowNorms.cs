@@ -90,15 +90,25 @@ internal static class RowNorms
     {
         var width = finite.Length;
         var perRow = x.Length / Math.Max(width, 1);
+        var lanes = Vector<T>.Count;
         for (var row = 0; row < width; row++)
         {
-            var ok = true;
-            foreach (var value in x.Slice(row * perRow, perRow))
+            // x·0 is ±0 for a finite x and NaN otherwise, so the sum is 0 exactly when every element is finite.
+            var values = x.Slice(row * perRow, perRow);
+            var probe = Vector<T>.Zero;
+            var k = 0;
+            for (; k + lanes <= perRow; k += lanes)
             {
-                ok &= T.IsFinite(value);
+                probe += new Vector<T>(values.Slice(k, lanes)) * Vector<T>.Zero;
             }
 
-            finite[row] = ok;
+            var total = Vector.Sum(probe);
+            for (; k < perRow; k++)
+            {
+                total += values[k] * T.Zero;
+            }
+
+            finite[row] = total == T.Zero;
         }
     }
 }

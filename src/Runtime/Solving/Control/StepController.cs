@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using NeuralOde.Stepping;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -165,6 +167,89 @@ internal sealed class StepController
     }
 
     /// <summary>
+    /// <see cref="InitialStep(double?, InitialStepInput, Func{Tensor, Tensor, Tensor})"/> for a work set on the CPU:
+    /// the same estimate computed per row in one pass over the tensors' memory (each row's reductions summed in
+    /// float64, so a row's step does not depend on the other rows), with no tensor operation but the probe state.
+    /// </summary>
+    /// <typeparam name="T">The state's element type.</typeparam>
+    /// <param name="given">The caller's first step magnitude, or null to estimate it.</param>
+    /// <param name="y">The initial states, <c>[W, ...]</c>, on the CPU.</param>
+    /// <param name="k1">The slopes f(t0, y0), <c>[W, ...]</c>.</param>
+    /// <param name="rows">Each row's clock, span, direction, tolerances and whether it runs.</param>
+    /// <param name="steps">Receives the signed first step of each row, <c>[W]</c>.</param>
+    /// <param name="probe">Evaluates the dynamics at float64 times <c>[W]</c> and states <c>[W, ...]</c>.</param>
+    public void InitialStep<T>(double? given, Tensor y, Tensor k1, in InitialStepRows rows, Span<double> steps, Func<Tensor, Tensor, Tensor> probe)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var width = steps.Length;
+        var span = new double[width];
+        for (var i = 0; i < width; i++)
+        {
+            // Empty spans (rows that are not running) get a harmless unit step.
+            var length = Math.Abs(rows.T1[i] - rows.T0[i]);
+            span[i] = length == 0 ? 1.0 : length;
+        }
+
+        if (given is double h)
+        {
+            for (var i = 0; i < width; i++)
+            {
+                steps[i] = MovingTheClock(Math.Min(Math.Min(Math.Max(h, dtMin), dtMax), span[i]), rows.T[i], span[i]) * rows.Direction[i];
+            }
+
+            return;
+        }
+
+        var ys = HostMemory.Read<T>(y.detach());
+        var ks = HostMemory.Read<T>(k1.detach());
+        var perRow = width == 0 ? 0 : ys.Length / width;
+        var h0 = new double[width];
+        var d1 = new double[width];
+        var probeTimes = new double[width];
+        var probeState = empty(y.shape, dtype: y.dtype);
+        var yp = MemoryMarshal.Cast<byte, T>(probeState.bytes);
+        for (var i = 0; i < width; i++)
+        {
+            var offset = i * perRow;
+            var (d0, d1Row) = RowRms(ys.Slice(offset, perRow), ks.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i]);
+            d1[i] = d1Row;
+            var first = d0 < 1e-5 || d1Row < 1e-5 ? 1e-6 : 0.01 * (d0 / d1Row);
+            h0[i] = Math.Min(double.IsFinite(first) ? first : 1e-6, span[i]);
+            var signed = h0[i] * rows.Direction[i];
+            probeTimes[i] = rows.T[i] + signed;
+            Axpy(ys.Slice(offset, perRow), ks.Slice(offset, perRow), T.CreateTruncating(signed), yp.Slice(offset, perRow));
+        }
+
+        var fProbe = probe(HostMemory.Write(probeTimes, ScalarType.Float64, y.device), probeState);
+        var fs = HostMemory.Read<T>(fProbe.detach());
+        var smallest = double.PositiveInfinity;
+        for (var i = 0; i < width; i++)
+        {
+            var offset = i * perRow;
+            var d2 = ChangeRms(ys.Slice(offset, perRow), ks.Slice(offset, perRow), fs.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i]) / h0[i];
+            var dMax = Math.Max(d1[i], d2);
+            var h1 = dMax <= 1e-15 ? Math.Max(h0[i] * 1e-3, 1e-6) : Math.Pow(0.01 / dMax, 1.0 / (order + 1));
+            if (!double.IsFinite(h1) || h1 <= 0)
+            {
+                h1 = 1e-6;
+            }
+
+            var magnitude = MovingTheClock(Math.Min(Math.Min(Math.Max(Math.Min(100 * h0[i], h1), dtMin), dtMax), span[i]), rows.T[i], span[i]);
+            steps[i] = magnitude;
+            if (rows.Running[i])
+            {
+                smallest = Math.Min(smallest, magnitude);
+            }
+        }
+
+        for (var i = 0; i < width; i++)
+        {
+            // One size for the batch under a shared step: the smallest of the running rows'.
+            steps[i] = (shared ? smallest : steps[i]) * rows.Direction[i];
+        }
+    }
+
+    /// <summary>
     /// The PID update of one row after a step attempt: the next step, the error history, and whether the running row
     /// ends because its step cannot shrink any further (a rejected step at <see cref="SolverOptions.DtMin"/>) or no
     /// longer moves the clock (below 4 units of float64 rounding of t, unless it reaches t1).
@@ -241,6 +326,96 @@ internal sealed class StepController
     // fails, the controller ends the row as usual.
     private static Tensor MovingTheClock(Tensor magnitude, InitialStepInput start, Tensor span) =>
         magnitude.maximum(start.T.abs().mul(2 * ClockSpacing)).minimum(span);
+
+    // The RMS of y / scale and of k / scale over one row, scale = |y|·rtol + atol, where 0 / 0 counts as 0: summed in
+    // T over vector lanes that start at the row's first element, then the row's tail (as RowNorms does).
+    private static (double Y, double K) RowRms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> k, double rtol, double atol)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var lanes = Vector<T>.Count;
+        var rtolT = T.CreateTruncating(rtol);
+        var atolT = T.CreateTruncating(atol);
+        var rtolV = new Vector<T>(rtolT);
+        var atolV = new Vector<T>(atolT);
+        var sumY = Vector<T>.Zero;
+        var sumK = Vector<T>.Zero;
+        var n = 0;
+        for (; n + lanes <= y.Length; n += lanes)
+        {
+            var yv = new Vector<T>(y.Slice(n, lanes));
+            var kv = new Vector<T>(k.Slice(n, lanes));
+            var scale = (Vector.Abs(yv) * rtolV) + atolV;
+            var ry = Vector.ConditionalSelect(Vector.Equals(yv, Vector<T>.Zero), Vector<T>.Zero, yv / scale);
+            var rk = Vector.ConditionalSelect(Vector.Equals(kv, Vector<T>.Zero), Vector<T>.Zero, kv / scale);
+            sumY += ry * ry;
+            sumK += rk * rk;
+        }
+
+        var totalY = Vector.Sum(sumY);
+        var totalK = Vector.Sum(sumK);
+        for (; n < y.Length; n++)
+        {
+            var scale = (T.Abs(y[n]) * rtolT) + atolT;
+            var ry = y[n] == T.Zero ? T.Zero : y[n] / scale;
+            var rk = k[n] == T.Zero ? T.Zero : k[n] / scale;
+            totalY += ry * ry;
+            totalK += rk * rk;
+        }
+
+        var count = T.CreateTruncating(y.Length);
+        return (double.CreateTruncating(T.Sqrt(totalY / count)), double.CreateTruncating(T.Sqrt(totalK / count)));
+    }
+
+    // The RMS of (f − k) / scale over one row, scale = |y|·rtol + atol, where 0 / 0 counts as 0.
+    private static double ChangeRms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> k, ReadOnlySpan<T> f, double rtol, double atol)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var lanes = Vector<T>.Count;
+        var rtolT = T.CreateTruncating(rtol);
+        var atolT = T.CreateTruncating(atol);
+        var rtolV = new Vector<T>(rtolT);
+        var atolV = new Vector<T>(atolT);
+        var sum = Vector<T>.Zero;
+        var n = 0;
+        for (; n + lanes <= y.Length; n += lanes)
+        {
+            var difference = new Vector<T>(f.Slice(n, lanes)) - new Vector<T>(k.Slice(n, lanes));
+            var scale = (Vector.Abs(new Vector<T>(y.Slice(n, lanes))) * rtolV) + atolV;
+            var ratio = Vector.ConditionalSelect(Vector.Equals(difference, Vector<T>.Zero), Vector<T>.Zero, difference / scale);
+            sum += ratio * ratio;
+        }
+
+        var total = Vector.Sum(sum);
+        for (; n < y.Length; n++)
+        {
+            var difference = f[n] - k[n];
+            var ratio = difference == T.Zero ? T.Zero : difference / ((T.Abs(y[n]) * rtolT) + atolT);
+            total += ratio * ratio;
+        }
+
+        return double.CreateTruncating(T.Sqrt(total / T.CreateTruncating(y.Length)));
+    }
+
+    // y + k·step over one row.
+    private static void Axpy<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> k, T step, Span<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var lanes = Vector<T>.Count;
+        var stepV = new Vector<T>(step);
+        var n = 0;
+        for (; n + lanes <= y.Length; n += lanes)
+        {
+            (new Vector<T>(y.Slice(n, lanes)) + (new Vector<T>(k.Slice(n, lanes)) * stepV)).CopyTo(result.Slice(n, lanes));
+        }
+
+        for (; n < y.Length; n++)
+        {
+            result[n] = y[n] + (k[n] * step);
+        }
+    }
+
+    private static double MovingTheClock(double magnitude, double t, double span) =>
+        Math.Min(Math.Max(magnitude, Math.Abs(t) * 2 * ClockSpacing), span);
 
     /// <summary>Whether a step <paramref name="magnitude"/> from time <paramref name="t"/> is too small to move the
     /// float64 clock there and does not reach the row's end.</summary>
