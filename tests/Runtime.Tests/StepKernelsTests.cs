@@ -44,6 +44,39 @@ public sealed class StepKernelsTests
         Assert.True(leaf.grad!.eq(0.25).all().item<bool>());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Combine_OnTheHost_IsTheLeftToRightSum_ForAnyNumberOfTerms(bool withStart)
+    {
+        // Up to four terms are summed per pass over memory: with 1 to 9 terms (one, two and three passes, and every
+        // remainder) each element is still ((start + w₁x₁) + w₂x₂) + …, each product rounded, bit for bit.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var generator = new TorchSharp.torch.Generator(8);
+        for (var count = 1; count <= 9; count++)
+        {
+            var weights = Enumerable.Range(1, count).Select(static j => (j % 2 == 0 ? -1.0 : 1.0) / (j + 2)).ToArray();
+            var start = randn(5, 19, generator: generator);
+            var terms = Enumerable.Range(0, count).Select(_ => randn(5, 19, generator: generator)).ToArray();
+            var result = StepKernels.Combine(withStart ? start : null, new CombinationWeights(weights.Select(static w => new Coefficient(w, null))), terms).data<float>().ToArray();
+            var startValues = start.data<float>().ToArray();
+            var termValues = terms.Select(static t => t.data<float>().ToArray()).ToArray();
+            for (var k = 0; k < result.Length; k++)
+            {
+                var expected = (float)weights[0] * termValues[0][k];
+                expected = withStart ? startValues[k] + expected : expected;
+                for (var j = 1; j < count; j++)
+                {
+                    var product = (float)weights[j] * termValues[j][k];
+                    expected += product;
+                }
+
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(result[k]));
+            }
+        }
+    }
+
     [Fact]
     public void Combine_OnTheHost_GivesEachRowTheBitsOfThatRowAlone()
     {

@@ -13,6 +13,9 @@ namespace NeuralOde.Stepping;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class StepKernels
 {
+    // The terms of a combination summed in registers per pass over memory.
+    private const int PassTerms = 4;
+
     /// <summary>Reshapes the per-row step <c>[B]</c> to <c>[B, 1, …, 1]</c> so that it broadcasts against a state.</summary>
     /// <param name="dt">The per-row step, <c>[B]</c>.</param>
     /// <param name="y">The state, <c>[B, ...]</c>.</param>
@@ -33,9 +36,9 @@ public static class StepKernels
 
     /// <summary>
     /// <c>start + Σⱼ wⱼ·termⱼ</c> elementwise (or <c>Σⱼ wⱼ·termⱼ</c> without a start), a new tensor, evaluated left to
-    /// right (((start + w₁t₁) + w₂t₂) + …). On the CPU, when no autograd graph is being recorded, it is one pass per
-    /// term over the memory of a single new tensor (no intermediate tensors, no per-term operation); otherwise the
-    /// same chain of tensor operations. Every element is computed by the same expression wherever it sits, so a row's
+    /// right (((start + w₁t₁) + w₂t₂) + …). On the CPU, when no autograd graph is being recorded, it is one pass over
+    /// memory per four terms, summed in registers into a single new tensor (no intermediate tensors, no per-term
+    /// operation); otherwise the same chain of tensor operations. Every element is computed by the same expression wherever it sits, so a row's
     /// result does not depend on the other rows.
     /// </summary>
     /// <param name="start">The start, <c>[B, ...]</c>, or null.</param>
@@ -130,42 +133,122 @@ public static class StepKernels
         var shape = (start ?? terms[0]).shape;
         var result = empty(shape, dtype: terms[0].dtype);
         var output = MemoryMarshal.Cast<byte, T>(result.bytes);
-        var lanes = Vector<T>.Count;
-        for (var j = 0; j < terms.Length; j++)
+
+        // Up to four terms per pass, summed in registers and stored once: (((a + w₁x₁) + w₂x₂) + w₃x₃) + w₄x₄, each
+        // product rounded before it is added. The first pass starts from `start` (or from w₁x₁ without one), the next
+        // ones from the result so far: every element gets the bits of the left-to-right sum, whatever its position.
+        var j = 0;
+        if (start is null)
         {
-            var x = MemoryMarshal.Cast<byte, T>(terms[j].bytes);
-            var w = T.CreateTruncating(weights[j]);
-            var wv = new Vector<T>(w);
-            var k = 0;
-            if (j == 0 && start is null)
-            {
-                for (; k + lanes <= output.Length; k += lanes)
-                {
-                    (wv * new Vector<T>(x.Slice(k, lanes))).CopyTo(output.Slice(k, lanes));
-                }
+            var count = Math.Min(terms.Length, PassTerms);
+            Pass(default, Term<T>(terms, 0), Term<T>(terms, 1), Term<T>(terms, 2), Term<T>(terms, 3), Weights<T>(weights, 0), count, output);
+            j = count;
+        }
+        else
+        {
+            var count = Math.Min(terms.Length, PassTerms);
+            Pass(MemoryMarshal.Cast<byte, T>(start.bytes), Term<T>(terms, 0), Term<T>(terms, 1), Term<T>(terms, 2), Term<T>(terms, 3), Weights<T>(weights, 0), count, output);
+            j = count;
+        }
 
-                for (; k < output.Length; k++)
-                {
-                    output[k] = w * x[k];
-                }
-
-                continue;
-            }
-
-            ReadOnlySpan<T> a = j == 0 ? MemoryMarshal.Cast<byte, T>(start!.bytes) : output;
-            for (; k + lanes <= output.Length; k += lanes)
-            {
-                var product = wv * new Vector<T>(x.Slice(k, lanes));
-                (new Vector<T>(a.Slice(k, lanes)) + product).CopyTo(output.Slice(k, lanes));
-            }
-
-            for (; k < output.Length; k++)
-            {
-                var product = w * x[k];
-                output[k] = a[k] + product;
-            }
+        for (; j < terms.Length; j += PassTerms)
+        {
+            var count = Math.Min(terms.Length - j, PassTerms);
+            Pass(output, Term<T>(terms, j), Term<T>(terms, j + 1), Term<T>(terms, j + 2), Term<T>(terms, j + 3), Weights<T>(weights, j), count, output);
         }
 
         return result;
+    }
+
+    private static ReadOnlySpan<T> Term<T>(Tensor[] terms, int j)
+        where T : unmanaged =>
+        j < terms.Length ? MemoryMarshal.Cast<byte, T>(terms[j].bytes) : default;
+
+    private static (T, T, T, T) Weights<T>(double[] weights, int j)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T At(int k) => k < weights.Length ? T.CreateTruncating(weights[k]) : T.Zero;
+        return (At(j), At(j + 1), At(j + 2), At(j + 3));
+    }
+
+    // result = a + w₁x₁ + … + w_count·x_count, left to right (a empty: w₁x₁ + …); result may be a.
+    private static void Pass<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> x1, ReadOnlySpan<T> x2, ReadOnlySpan<T> x3, ReadOnlySpan<T> x4, (T, T, T, T) w, int count, Span<T> result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var lanes = Vector<T>.Count;
+        var n = result.Length;
+        var (w1, w2, w3, w4) = w;
+        var v1 = new Vector<T>(w1);
+        var v2 = new Vector<T>(w2);
+        var v3 = new Vector<T>(w3);
+        var v4 = new Vector<T>(w4);
+        var hasStart = !a.IsEmpty;
+        var k = 0;
+        switch (count)
+        {
+            case 1:
+                for (; k + lanes <= n; k += lanes)
+                {
+                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
+                    (hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc).CopyTo(result.Slice(k, lanes));
+                }
+
+                break;
+            case 2:
+                for (; k + lanes <= n; k += lanes)
+                {
+                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
+                    acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
+                    acc += v2 * new Vector<T>(x2.Slice(k, lanes));
+                    acc.CopyTo(result.Slice(k, lanes));
+                }
+
+                break;
+            case 3:
+                for (; k + lanes <= n; k += lanes)
+                {
+                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
+                    acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
+                    acc += v2 * new Vector<T>(x2.Slice(k, lanes));
+                    acc += v3 * new Vector<T>(x3.Slice(k, lanes));
+                    acc.CopyTo(result.Slice(k, lanes));
+                }
+
+                break;
+            default:
+                for (; k + lanes <= n; k += lanes)
+                {
+                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
+                    acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
+                    acc += v2 * new Vector<T>(x2.Slice(k, lanes));
+                    acc += v3 * new Vector<T>(x3.Slice(k, lanes));
+                    acc += v4 * new Vector<T>(x4.Slice(k, lanes));
+                    acc.CopyTo(result.Slice(k, lanes));
+                }
+
+                break;
+        }
+
+        for (; k < n; k++)
+        {
+            var acc = w1 * x1[k];
+            acc = hasStart ? a[k] + acc : acc;
+            if (count > 1)
+            {
+                acc += w2 * x2[k];
+            }
+
+            if (count > 2)
+            {
+                acc += w3 * x3[k];
+            }
+
+            if (count > 3)
+            {
+                acc += w4 * x4[k];
+            }
+
+            result[k] = acc;
+        }
     }
 }
