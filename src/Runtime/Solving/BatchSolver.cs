@@ -888,7 +888,7 @@ internal sealed class BatchSolver : IDisposable
 
         var width = attempt.Width;
         var until = attempt.HasOutputLimit ? attempt.OutputLimit.AsSpan(0, width) : attempt.TEnd.AsSpan(0, width);
-        WriteOutputs(0, work.T.AsSpan(0, width), attempt.TEnd.AsSpan(0, width), until, attempt.Accept.AsSpan(0, width), attempt.Step.Y, Interpolant());
+        WriteOutputs(0, work.T.AsSpan(0, width), attempt.TEnd.AsSpan(0, width), until, attempt.Accept.AsSpan(0, width), attempt.Step.Y, HostInterpolant());
     }
 
     // The state inside the attempted step at fractions θ [W] (state dtype): the scheme's dense output, or cubic Hermite.
@@ -914,22 +914,47 @@ internal sealed class BatchSolver : IDisposable
             return theta => scheme.Interpolate(y, step, dt, k1New, theta);
         }
 
-        var t = attempt.TState;
         var recordGraph = is_grad_enabled();
-        return theta =>
-        {
-            if (attempt.DenseStep is null)
-            {
-                using (enable_grad(recordGraph))
-                {
-                    attempt.SetDenseStep(scheme.EvaluateDenseStages(Evaluate, t, dt, y, step), scheme.Stages);
-                }
+        return theta => scheme.Interpolate(y, DenseStep(recordGraph), dt, k1New, theta);
+    }
 
-                attempt.StageCalls += scheme.DenseStages;
+    // The same interpolant at fractions θ [W] held on the host: the scheme's dense output with its weights bᵢ(θ)
+    // evaluated on the host (HostInterpolation), or cubic Hermite.
+    private Func<double[], Tensor> HostInterpolant()
+    {
+        if (!scheme.HasDenseOutput)
+        {
+            var hermite = Interpolant();
+            return theta => hermite(HostMemory.Write(theta, dtype, device));
+        }
+
+        var y = attempt.Y;
+        var k1New = attempt.K1New;
+        var width = attempt.Width;
+        var recordGraph = is_grad_enabled();
+        return theta => HostInterpolation.Interpolate(scheme, y, DenseStep(recordGraph), attempt.Dt.AsSpan(0, width), k1New, theta);
+    }
+
+    // The attempted step with the dense output's extra stages, evaluated on the first call in the step (the step
+    // itself when the scheme has none), with or without a graph as the interpolation that needs them.
+    private RungeKuttaStep DenseStep(bool recordGraph)
+    {
+        if (scheme.DenseStages == 0)
+        {
+            return attempt.Step;
+        }
+
+        if (attempt.DenseStep is null)
+        {
+            using (enable_grad(recordGraph))
+            {
+                attempt.SetDenseStep(scheme.EvaluateDenseStages(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.Step), scheme.Stages);
             }
 
-            return scheme.Interpolate(y, attempt.DenseStep!, dt, k1New, theta);
-        };
+            attempt.StageCalls += scheme.DenseStages;
+        }
+
+        return attempt.DenseStep!;
     }
 
     // Terminal events: rows whose accepted step crosses zero of the event function stop at the crossing, located on
@@ -1136,7 +1161,7 @@ internal sealed class BatchSolver : IDisposable
     // Writes the states at every output time that falls inside [tStart, until] of an accepted step, for the rows
     // from position `first` of the work set on (row j of the spans and of yEnd is the work set's row first + j).
     // Without an interpolant (at admission) only the outputs at tStart are written, from yEnd.
-    private void WriteOutputs(int first, ReadOnlySpan<double> tStart, ReadOnlySpan<double> tEnd, ReadOnlySpan<double> until, ReadOnlySpan<bool> accept, Tensor yEnd, Func<Tensor, Tensor>? interpolate)
+    private void WriteOutputs(int first, ReadOnlySpan<double> tStart, ReadOnlySpan<double> tEnd, ReadOnlySpan<double> until, ReadOnlySpan<bool> accept, Tensor yEnd, Func<double[], Tensor>? interpolate)
     {
         var width = tStart.Length;
         var next = work.NextOutput!;
@@ -1152,6 +1177,7 @@ internal sealed class BatchSolver : IDisposable
             rowsOut.Clear();
             slots.Clear();
             var interpolated = false;
+            var targetAtEnd = false;
             for (var j = 0; j < width; j++)
             {
                 var i = first + j;
@@ -1174,6 +1200,7 @@ internal sealed class BatchSolver : IDisposable
                 // At θ = 1 take the step's own end state, bit for bit.
                 atEnd[j] = interpolate is null || theta[j] == 1.0;
                 interpolated |= !atEnd[j];
+                targetAtEnd |= atEnd[j];
                 targets.Add(j);
                 rowsOut.Add(work.Rows[i]);
                 slots.Add(next[i]);
@@ -1186,10 +1213,15 @@ internal sealed class BatchSolver : IDisposable
             }
 
             using var scope = NewDisposeScope();
-            var values = interpolated
-                ? where(PerRow(HostMemory.Write(atEnd, device)), yEnd, interpolate!(HostMemory.Write(theta, dtype, device)))
-                : yEnd;
-            var picked = values.index_select(0, HostMemory.Write(targets.ToArray(), device));
+            var values = yEnd;
+            if (interpolated)
+            {
+                var inside = interpolate!(theta);
+                values = targetAtEnd ? where(PerRow(HostMemory.Write(atEnd, device)), yEnd, inside) : inside;
+            }
+
+            // Every row of the work set takes an output (a shared grid, one time per step): no gather.
+            var picked = targets.Count == width ? values : values.index_select(0, HostMemory.Write(targets.ToArray(), device));
             ys!.index_put_(picked, [HostMemory.Write(rowsOut.ToArray(), device), HostMemory.Write(slots.ToArray(), device)]);
         }
     }
