@@ -38,8 +38,8 @@ public static class StepKernels
     /// <c>start + Σⱼ wⱼ·termⱼ</c> elementwise (or <c>Σⱼ wⱼ·termⱼ</c> without a start), a new tensor, evaluated left to
     /// right (((start + w₁t₁) + w₂t₂) + …). On the CPU, when no autograd graph is being recorded, it is one pass over
     /// memory per four terms, summed in registers into a single new tensor (no intermediate tensors, no per-term
-    /// operation); otherwise the same chain of tensor operations. Every element is computed by the same expression wherever it sits, so a row's
-    /// result does not depend on the other rows.
+    /// operation); otherwise the same chain of tensor operations. Every element is computed by the same expression
+    /// wherever it sits, so a row's result does not depend on the other rows.
     /// </summary>
     /// <param name="start">The start, <c>[B, ...]</c>, or null.</param>
     /// <param name="weights">The nonzero weights, one per term.</param>
