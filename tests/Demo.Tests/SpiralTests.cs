@@ -15,13 +15,15 @@ public sealed class SpiralTests : IDisposable
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
     [Theory]
-    [InlineData(false, "backprop")]
-    [InlineData(true, "adjoint")]
-    public void Command_WritesFigures_AndTheLossIsFiniteAndFalls(bool irregular, string gradient)
+    [InlineData(false, "backprop", false)]
+    [InlineData(false, "backprop", true)]
+    [InlineData(true, "adjoint", false)]
+    public void Command_WritesFigures_AndTheLossIsFiniteAndFalls(bool irregular, string gradient, bool perRowSteps)
     {
         var writer = new StringWriter();
         string[] args = ["spiral", "--iterations", "30", "--test-every", "10", "--threads", "1", "--gradient", gradient, "--out", folder];
-        var code = DemoApp.Run(irregular ? [.. args, "--irregular"] : args, Output.CreatePlain(writer));
+        args = irregular ? [.. args, "--irregular"] : args;
+        var code = DemoApp.Run(perRowSteps ? [.. args, "--per-row-steps"] : args, Output.CreatePlain(writer));
 
         var output = writer.ToString();
         Assert.True(code == 0, output);
@@ -37,6 +39,8 @@ public sealed class SpiralTests : IDisposable
         var root = metrics.RootElement;
         Assert.Equal(30, root.GetProperty("iterationsRun").GetInt32());
         Assert.Equal(irregular, root.GetProperty("options").GetProperty("irregular").GetBoolean());
+        Assert.Equal(perRowSteps, root.GetProperty("options").GetProperty("perRowSteps").GetBoolean());
+        Assert.Contains(perRowSteps ? "per-window steps" : "one step size per batch", output, StringComparison.Ordinal);
         var total = root.GetProperty("totalLoss").EnumerateArray().Select(static p => (Iteration: p[0].GetDouble(), Loss: p[1].GetDouble())).ToArray();
         Assert.Equal([0.0, 10, 20, 30], total.Select(static p => p.Iteration));
         Assert.All(total, static p => Assert.True(double.IsFinite(p.Loss) && p.Loss > 0));

@@ -126,6 +126,11 @@ internal sealed class SpiralCommand(IAnsiConsole console) : Command<SpiralComman
         [Description("Every window of a batch has its own random sorted times (10 of 20 consecutive points, a [B, T] grid).")]
         public bool Irregular { get; set; }
 
+        /// <summary>Gets or sets whether every window takes its own steps.</summary>
+        [CommandOption("--per-row-steps")]
+        [Description("Every window takes its own steps (the solver's default) instead of one step size for the batch, as ode_demo's torchdiffeq does.")]
+        public bool PerRowSteps { get; set; }
+
         /// <summary>Gets or sets the gradient mode.</summary>
         [CommandOption("--gradient <MODE>")]
         [Description("backprop (through the solver) or adjoint.")]
@@ -200,6 +205,7 @@ internal sealed class SpiralCommand(IAnsiConsole console) : Command<SpiralComman
                 BatchTime = BatchTime,
                 TestEvery = TestEvery,
                 Irregular = Irregular,
+                PerRowSteps = PerRowSteps,
                 Gradient = gradient,
                 Scheme = scheme.Name,
                 RelativeTolerance = Rtol,

@@ -29,6 +29,13 @@ internal sealed record SpiralOptions
     /// <summary>Gets whether every window has its own random sorted times (a <c>[B, T]</c> grid) instead of T consecutive points.</summary>
     public bool Irregular { get; init; }
 
+    /// <summary>
+    /// Gets whether every window takes its own steps (the solver's default) instead of one step size for the batch,
+    /// chosen by the RMS error over all windows: ode_demo's torchdiffeq steps the batch that way, so the default here
+    /// (false) solves the same problem the same way.
+    /// </summary>
+    public bool PerRowSteps { get; init; }
+
     /// <summary>Gets how gradients are computed.</summary>
     public GradientMode Gradient { get; init; } = GradientMode.Backprop;
 
@@ -82,5 +89,6 @@ internal sealed record SpiralOptions
     public string Describe() => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
         $"{Iterations} iterations of {BatchSize} {(Irregular ? "irregular" : "regular")} {BatchTime}-point windows, Adam lr {LearningRate:G3}, " +
-        $"{Scheme} rtol {RelativeTolerance:G3} atol {AbsoluteTolerance:G3}, {Gradient.ToString().ToLowerInvariant()} gradients, seed {Seed}");
+        $"{Scheme} rtol {RelativeTolerance:G3} atol {AbsoluteTolerance:G3} ({(PerRowSteps ? "per-window steps" : "one step size per batch")}), " +
+        $"{Gradient.ToString().ToLowerInvariant()} gradients, seed {Seed}");
 }

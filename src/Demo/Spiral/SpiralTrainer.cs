@@ -39,7 +39,8 @@ internal static class SpiralTrainer
         var trueY0 = trueY[..1];                                      // [1, 2]
 
         var dynamics = new SpiralDynamics();
-        var solver = SolverOptions.Adaptive(options.RelativeTolerance, options.AbsoluteTolerance);
+        // One step size for the batch unless asked otherwise: ode_demo's torchdiffeq steps its batch of windows so.
+        var solver = SolverOptions.Adaptive(options.RelativeTolerance, options.AbsoluteTolerance) with { SharedStepSize = !options.PerRowSteps };
         var block = new OdeBlock(dynamics, Schemes.Get(options.Scheme), solver, gradientMode: options.Gradient);
         var optimizer = optim.Adam(block.parameters(), options.LearningRate);
 
