@@ -1233,8 +1233,9 @@ internal sealed class BatchSolver : IDisposable
     {
         calls++;
         callsThisIteration++;
-        rowEvaluations += state.shape[0];
-        Charge(state.shape[0]);
+        var stateRows = state.size(0);
+        rowEvaluations += stateRows;
+        Charge(stateRows);
         using var scope = NewDisposeScope();
         var slope = dynamics(time, state, rowsOfState)
             ?? throw new InvalidOperationException("The dynamics returned null; dy/dt must be a tensor of the state's shape.");
@@ -1243,7 +1244,7 @@ internal sealed class BatchSolver : IDisposable
             throw new InvalidOperationException("The dynamics returned a disposed tensor; dy/dt must be a live tensor of the state's shape.");
         }
 
-        if (slope.dtype != state.dtype || slope.device_type != state.device_type || !slope.shape.SequenceEqual(state.shape))
+        if (slope.dtype != state.dtype || slope.device_type != state.device_type || !SameShape(slope, state))
         {
             throw new InvalidOperationException(
                 $"The dynamics returned a {slope.dtype} tensor of shape [{string.Join(", ", slope.shape)}] on {slope.device} " +
@@ -1281,6 +1282,27 @@ internal sealed class BatchSolver : IDisposable
                 inWork.Totals = inWork.Totals with { Calls = inWork.Totals.Calls + 1, RowEvaluations = inWork.Totals.RowEvaluations + inWork.InWork };
             }
         }
+    }
+
+    // a.shape == b.shape, by one native call per dimension (reading a tensor's whole shape allocates an array through a
+    // callback from native code, which costs more than the check itself on small tensors).
+    private static bool SameShape(Tensor a, Tensor b)
+    {
+        var rank = b.dim();
+        if (a.dim() != rank)
+        {
+            return false;
+        }
+
+        for (var d = 0; d < rank; d++)
+        {
+            if (a.size(d) != b.size(d))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool SharesMemory(Tensor a, Tensor b) => a.dtype switch

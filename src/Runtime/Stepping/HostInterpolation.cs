@@ -121,7 +121,7 @@ internal static class HostInterpolation
     private static Tensor HostPass<T>(Tensor y, List<Tensor> terms, List<double[]> weights)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var result = empty(y.shape, dtype: y.dtype);
+        var result = empty_like(y);
         var output = MemoryMarshal.Cast<byte, T>(result.bytes);
         var start = MemoryMarshal.Cast<byte, T>(y.bytes);
         var width = weights[0].Length;

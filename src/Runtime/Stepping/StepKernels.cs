@@ -130,8 +130,8 @@ public static class StepKernels
     private static Tensor HostCombine<T>(Tensor? start, double[] weights, Tensor[] terms)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var shape = (start ?? terms[0]).shape;
-        var result = empty(shape, dtype: terms[0].dtype);
+        // empty_like, not empty(shape): reading a shape allocates an array through a callback from native code.
+        var result = empty_like(start ?? terms[0]);
         var output = MemoryMarshal.Cast<byte, T>(result.bytes);
 
         // Up to four terms per pass, summed in registers and stored once: (((a + w₁x₁) + w₂x₂) + w₃x₃) + w₄x₄, each
