@@ -65,7 +65,7 @@ internal static class HostInterpolation
             return y.clone();
         }
 
-        if (OnHost(y, terms))
+        if (StepKernels.OnHost(y, y, [.. terms]))
         {
             return y.dtype == ScalarType.Float32 ? HostPass<float>(y, terms, weights) : HostPass<double>(y, terms, weights);
         }
@@ -89,32 +89,6 @@ internal static class HostInterpolation
         }
 
         return result;
-    }
-
-    // The CPU without a graph to record, contiguous tensors of one float dtype.
-    private static bool OnHost(Tensor y, List<Tensor> terms)
-    {
-        if (y.device_type != DeviceType.CPU || y.dtype is not (ScalarType.Float32 or ScalarType.Float64) || !y.is_contiguous())
-        {
-            return false;
-        }
-
-        var recording = is_grad_enabled();
-        if (recording && y.requires_grad)
-        {
-            return false;
-        }
-
-        var count = y.numel();
-        foreach (var term in terms)
-        {
-            if (term.device_type != DeviceType.CPU || term.dtype != y.dtype || !term.is_contiguous() || term.numel() != count || (recording && term.requires_grad))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     // y + Σₙ wₙ[r]·termₙ over each row r, left to right.

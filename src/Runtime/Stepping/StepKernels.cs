@@ -101,8 +101,8 @@ public static class StepKernels
     /// <returns>A native scalar that lives as long as the process.</returns>
     public static Scalar Coefficient(double value) => value.ToScalar();
 
-    // Whether the combination can run over the tensors' memory: CPU, contiguous, one float dtype and size, and no graph.
-    private static bool OnHost(Tensor first, Tensor? start, Tensor[] terms)
+    // Whether a combination can run over the tensors' memory: CPU, contiguous, one float dtype and size, and no graph.
+    internal static bool OnHost(Tensor first, Tensor? start, Tensor[] terms)
     {
         if (first.device_type != DeviceType.CPU || first.dtype is not (ScalarType.Float32 or ScalarType.Float64) || !first.is_contiguous())
         {
