@@ -7,7 +7,8 @@ namespace NeuralOde.Modules;
 /// <summary>
 /// Samples a solve at every row's grid times with the scheme's continuous extension, all the times that fall in one
 /// accepted step at once: one gather and one interpolation per step, however many outputs it holds (the solver's
-/// own output times cost one interpolation each). The outputs keep their autograd graph.
+/// own output times cost one interpolation each), with the weights bᵢ(θ) evaluated on the host as the solver's
+/// outputs are (<see cref="HostInterpolation"/>). The outputs keep their autograd graph.
 /// </summary>
 /// <remarks>
 /// Every row's first time is its start and its last the end, whose states are the initial and final ones. A time
@@ -94,8 +95,8 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
         var take = tensor(workRows.ToArray(), device: device);
         var stages = context.Step.ScaledStages.Select(k => k.index_select(0, take)).ToArray();
         var sub = new RungeKuttaStep(context.Step.Y.index_select(0, take), null, null, stages);
-        var theta = tensor(thetas.ToArray(), dtype: ScalarType.Float64, device: device).to(context.Y.dtype);
-        var values = scheme.Interpolate(context.Y.index_select(0, take), sub, theta);
+        var steps = workRows.Select(w => step[w]).ToArray();
+        var values = HostInterpolation.Interpolate(scheme, context.Y.index_select(0, take), sub, steps, null, [.. thetas]);
         written.Add((rows.ToArray(), slots.ToArray(), values.DetachFromDisposeScope()));
     }
 
