@@ -147,6 +147,29 @@ internal sealed record SolverCase
         Enumerable.Range(0, 401).Select(k => T0 + ((T1 - T0) * k / 400)).Append(T1)
             .SelectMany(t => Exact(row, t)).Max(Math.Abs);
 
+    /// <summary>
+    /// The error a row's tolerances allow at its end after <paramref name="steps"/> accepted steps:
+    /// <c>(atol + rtol·max|y|)·steps</c>, with each step's error carried to the end by the problem. A decay (and a
+    /// relaxation's deviation from its asymptote) integrated against its direction of decay grows by up to
+    /// A = e^(rate·|t1 − t0|): an error of atol made where |y| is tiny arrives multiplied by A, while one of rtol·|y|
+    /// arrives as rtol·|y(t1)| for the decay (the state grows at the same rate) and multiplied by A for the relaxation.
+    /// The oscillator does not grow (A = 1).
+    /// </summary>
+    public double ToleranceScale(int row, long steps)
+    {
+        var magnitude = MaxMagnitude(row);
+        var amplification = Problem is KnownProblem.Decay or KnownProblem.Relaxation
+            ? Math.Exp(Math.Max(0, -Rates[row] * (T1 - T0)))
+            : 1;
+        var perStep = Problem switch
+        {
+            KnownProblem.Decay => (Atol * amplification) + (Rtol * magnitude),
+            KnownProblem.Relaxation => (Atol + (Rtol * magnitude)) * amplification,
+            _ => Atol + (Rtol * magnitude),
+        };
+        return perStep * Math.Max(1, steps);
+    }
+
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
         $"{Scheme} {Dtype} {Problem} [{T0:R} → {T1:R}] rtol {Rtol:E2} atol {Atol:E2} h0 {InitialStep?.ToString("R", CultureInfo.InvariantCulture) ?? "auto"} {Compaction} MaxSteps {MaxSteps}; rates [{string.Join(", ", Rates.Select(static r => r.ToString("R", CultureInfo.InvariantCulture)))}]; y0 [{string.Join("; ", Y0.Select(static r => string.Join(", ", r.Select(static v => v.ToString("R", CultureInfo.InvariantCulture)))))}]");
