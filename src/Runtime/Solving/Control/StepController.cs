@@ -211,7 +211,9 @@ internal sealed class StepController
         for (var i = 0; i < width; i++)
         {
             var offset = i * perRow;
-            var (d0, d1Row) = RowRms(ys.Slice(offset, perRow), ks.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i]);
+            var state = ys.Slice(offset, perRow);
+            var d0 = ScaledRms(state, state, default, rows.Rtol[i], rows.Atol[i]);
+            var d1Row = ScaledRms(state, ks.Slice(offset, perRow), default, rows.Rtol[i], rows.Atol[i]);
             d1[i] = d1Row;
             var first = d0 < 1e-5 || d1Row < 1e-5 ? 1e-6 : 0.01 * (d0 / d1Row);
             h0[i] = Math.Min(double.IsFinite(first) ? first : 1e-6, span[i]);
@@ -226,7 +228,7 @@ internal sealed class StepController
         for (var i = 0; i < width; i++)
         {
             var offset = i * perRow;
-            var d2 = ChangeRms(ys.Slice(offset, perRow), ks.Slice(offset, perRow), fs.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i]) / h0[i];
+            var d2 = ScaledRms(ys.Slice(offset, perRow), fs.Slice(offset, perRow), ks.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i]) / h0[i];
             var dMax = Math.Max(d1[i], d2);
             var h1 = dMax <= 1e-15 ? Math.Max(h0[i] * 1e-3, 1e-6) : Math.Pow(0.01 / dMax, 1.0 / (order + 1));
             if (!double.IsFinite(h1) || h1 <= 0)
@@ -327,9 +329,10 @@ internal sealed class StepController
     private static Tensor MovingTheClock(Tensor magnitude, InitialStepInput start, Tensor span) =>
         magnitude.maximum(start.T.abs().mul(2 * ClockSpacing)).minimum(span);
 
-    // The RMS of y / scale and of k / scale over one row, scale = |y|·rtol + atol, where 0 / 0 counts as 0: summed in
-    // T over vector lanes that start at the row's first element, then the row's tail (as RowNorms does).
-    private static (double Y, double K) RowRms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> k, double rtol, double atol)
+    // The RMS over one row of (x − minus) / scale (x / scale without `minus`), scale = |y|·rtol + atol, where 0 / 0
+    // counts as 0: summed in T over vector lanes that start at the row's first element, then the row's tail (as
+    // RowNorms does), so that a row's value does not depend on its position.
+    private static double ScaledRms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> minus, double rtol, double atol)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var lanes = Vector<T>.Count;
@@ -337,59 +340,22 @@ internal sealed class StepController
         var atolT = T.CreateTruncating(atol);
         var rtolV = new Vector<T>(rtolT);
         var atolV = new Vector<T>(atolT);
-        var sumY = Vector<T>.Zero;
-        var sumK = Vector<T>.Zero;
-        var n = 0;
-        for (; n + lanes <= y.Length; n += lanes)
-        {
-            var yv = new Vector<T>(y.Slice(n, lanes));
-            var kv = new Vector<T>(k.Slice(n, lanes));
-            var scale = (Vector.Abs(yv) * rtolV) + atolV;
-            var ry = Vector.ConditionalSelect(Vector.Equals(yv, Vector<T>.Zero), Vector<T>.Zero, yv / scale);
-            var rk = Vector.ConditionalSelect(Vector.Equals(kv, Vector<T>.Zero), Vector<T>.Zero, kv / scale);
-            sumY += ry * ry;
-            sumK += rk * rk;
-        }
-
-        var totalY = Vector.Sum(sumY);
-        var totalK = Vector.Sum(sumK);
-        for (; n < y.Length; n++)
-        {
-            var scale = (T.Abs(y[n]) * rtolT) + atolT;
-            var ry = y[n] == T.Zero ? T.Zero : y[n] / scale;
-            var rk = k[n] == T.Zero ? T.Zero : k[n] / scale;
-            totalY += ry * ry;
-            totalK += rk * rk;
-        }
-
-        var count = T.CreateTruncating(y.Length);
-        return (double.CreateTruncating(T.Sqrt(totalY / count)), double.CreateTruncating(T.Sqrt(totalK / count)));
-    }
-
-    // The RMS of (f − k) / scale over one row, scale = |y|·rtol + atol, where 0 / 0 counts as 0.
-    private static double ChangeRms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> k, ReadOnlySpan<T> f, double rtol, double atol)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var lanes = Vector<T>.Count;
-        var rtolT = T.CreateTruncating(rtol);
-        var atolT = T.CreateTruncating(atol);
-        var rtolV = new Vector<T>(rtolT);
-        var atolV = new Vector<T>(atolT);
+        var difference = !minus.IsEmpty;
         var sum = Vector<T>.Zero;
         var n = 0;
         for (; n + lanes <= y.Length; n += lanes)
         {
-            var difference = new Vector<T>(f.Slice(n, lanes)) - new Vector<T>(k.Slice(n, lanes));
+            var value = difference ? new Vector<T>(x.Slice(n, lanes)) - new Vector<T>(minus.Slice(n, lanes)) : new Vector<T>(x.Slice(n, lanes));
             var scale = (Vector.Abs(new Vector<T>(y.Slice(n, lanes))) * rtolV) + atolV;
-            var ratio = Vector.ConditionalSelect(Vector.Equals(difference, Vector<T>.Zero), Vector<T>.Zero, difference / scale);
+            var ratio = Vector.ConditionalSelect(Vector.Equals(value, Vector<T>.Zero), Vector<T>.Zero, value / scale);
             sum += ratio * ratio;
         }
 
         var total = Vector.Sum(sum);
         for (; n < y.Length; n++)
         {
-            var difference = f[n] - k[n];
-            var ratio = difference == T.Zero ? T.Zero : difference / ((T.Abs(y[n]) * rtolT) + atolT);
+            var value = difference ? x[n] - minus[n] : x[n];
+            var ratio = value == T.Zero ? T.Zero : value / ((T.Abs(y[n]) * rtolT) + atolT);
             total += ratio * ratio;
         }
 
