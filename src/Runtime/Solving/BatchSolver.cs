@@ -460,7 +460,6 @@ internal sealed class BatchSolver : IDisposable
                     var dt = controller.InitialStep(options.InitialStep, input, Probe);
                     HostMemory.Read<double>(dt).CopyTo(work.Dt.AsSpan(start, count));
                 }
-
             }
 
             for (var j = 0; j < count; j++)
@@ -502,7 +501,6 @@ internal sealed class BatchSolver : IDisposable
         {
             return false;
         }
-
 
         var readsBefore = hostReads;
         iterations++;
