@@ -147,14 +147,14 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
         var dt = Pick(step.Dt);
         var sub = new RungeKuttaStep(Pick(taken.Y), null, endSlope is null ? null : Pick(endSlope), [.. taken.ScaledStages.Select(Pick)]);
         sub = scheme.EvaluateDenseStages(stage, Pick(step.T), dt, Pick(y), sub);
-        var theta = held.Theta.to_type(y.dtype);
         var values = !scheme.HasDenseOutput
-            ? Hermite.Interpolate(Pick(y), sub.Y, Pick(k1), sub.EndSlope!, dt, theta)
-            : scheme.InterpolationUsesEndSlope
-                ? scheme.Interpolate(Pick(y), sub, dt, sub.EndSlope!, theta)
-                : scheme.Interpolate(Pick(y), sub, theta);
+            ? Hermite.Interpolate(Pick(y), sub.Y, Pick(k1), sub.EndSlope!, dt, held.Theta.to_type(y.dtype))
+            : HostInterpolation.Interpolate(scheme, Pick(y), sub, Host(dt), sub.EndSlope, Host(held.Theta));
         return where(StepKernels.PerRow(held.Theta.eq(1.0), values), sub.Y, values);
     }
+
+    // A [K] tensor's values as float64 on the host.
+    private static double[] Host(Tensor x) => HostMemory.Read<double>(x.detach().to_type(ScalarType.Float64)).ToArray();
 
     // The start states of steps [start, end) replayed without a graph from the checkpoint stored at `start`.
     private static List<Tensor> Recompute(CheckpointProblem problem, StepRecorder recorder, int start, int end, StageFunction stage)

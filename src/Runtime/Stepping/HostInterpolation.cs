@@ -24,7 +24,7 @@ internal static class HostInterpolation
     /// <param name="scheme">The scheme; it must declare a continuous extension.</param>
     /// <param name="y">The states at the step's start, <c>[W, ...]</c>.</param>
     /// <param name="step">The step, with its dense stages when the scheme has some.</param>
-    /// <param name="dt">Each row's step, <c>[W]</c> (weights the end slope when the extension uses it).</param>
+    /// <param name="dt">Each row's step, <c>[W]</c> (weights the end slope when the extension uses it, rounded to the state's dtype as the step used it).</param>
     /// <param name="endSlope">f(t + dt, y₁), <c>[W, ...]</c>, when the extension uses it; else null.</param>
     /// <param name="theta">Each row's fraction of the step, <c>[W]</c>.</param>
     /// <returns>The states, <c>[W, ...]</c>, with the autograd graph of the inputs when one is being recorded.</returns>
@@ -54,7 +54,8 @@ internal static class HostInterpolation
                     value = (value + polynomial[k].Value) * theta[r];
                 }
 
-                w[r] = usesEndSlope ? value * dt[r] : value;
+                // The end slope's weight takes the step as the step itself used it, in the state's dtype.
+                w[r] = usesEndSlope ? value * (y.dtype == ScalarType.Float32 ? (float)dt[r] : dt[r]) : value;
             }
 
             weights.Add(w);
