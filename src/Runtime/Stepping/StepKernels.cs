@@ -137,24 +137,11 @@ public static class StepKernels
         // Up to four terms per pass, summed in registers and stored once: (((a + w₁x₁) + w₂x₂) + w₃x₃) + w₄x₄, each
         // product rounded before it is added. The first pass starts from `start` (or from w₁x₁ without one), the next
         // ones from the result so far: every element gets the bits of the left-to-right sum, whatever its position.
-        var j = 0;
-        if (start is null)
+        ReadOnlySpan<T> first = start is null ? default : MemoryMarshal.Cast<byte, T>(start.bytes);
+        for (var j = 0; j < terms.Length; j += PassTerms)
         {
-            var count = Math.Min(terms.Length, PassTerms);
-            Pass(default, Term<T>(terms, 0), Term<T>(terms, 1), Term<T>(terms, 2), Term<T>(terms, 3), Weights<T>(weights, 0), count, output);
-            j = count;
-        }
-        else
-        {
-            var count = Math.Min(terms.Length, PassTerms);
-            Pass(MemoryMarshal.Cast<byte, T>(start.bytes), Term<T>(terms, 0), Term<T>(terms, 1), Term<T>(terms, 2), Term<T>(terms, 3), Weights<T>(weights, 0), count, output);
-            j = count;
-        }
-
-        for (; j < terms.Length; j += PassTerms)
-        {
-            var count = Math.Min(terms.Length - j, PassTerms);
-            Pass(output, Term<T>(terms, j), Term<T>(terms, j + 1), Term<T>(terms, j + 2), Term<T>(terms, j + 3), Weights<T>(weights, j), count, output);
+            var from = j == 0 ? first : output;
+            Pass(from, Term<T>(terms, j), Term<T>(terms, j + 1), Term<T>(terms, j + 2), Term<T>(terms, j + 3), Weights<T>(weights, j), Math.Min(terms.Length - j, PassTerms), output);
         }
 
         return result;
