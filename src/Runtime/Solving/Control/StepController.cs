@@ -168,8 +168,9 @@ internal sealed class StepController
 
     /// <summary>
     /// <see cref="InitialStep(double?, InitialStepInput, Func{Tensor, Tensor, Tensor})"/> for a work set on the CPU:
-    /// the same estimate computed per row in one pass over the tensors' memory (each row's reductions summed in
-    /// float64, so a row's step does not depend on the other rows), with no tensor operation but the probe state.
+    /// the same estimate computed per row over the tensors' memory (each row's norms summed in the state's dtype over
+    /// vector lanes that start at the row, so a row's step does not depend on the other rows), with no tensor
+    /// operation but the probe state (a new contiguous tensor, whatever the layout of <paramref name="y"/>).
     /// </summary>
     /// <typeparam name="T">The state's element type.</typeparam>
     /// <param name="given">The caller's first step magnitude, or null to estimate it.</param>
