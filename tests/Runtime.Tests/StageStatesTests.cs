@@ -1,3 +1,4 @@
+using NeuralOde.Solving;
 using NeuralOde.Stepping;
 using static TorchSharp.torch;
 
@@ -79,5 +80,83 @@ public sealed class StageStatesTests
 
         Assert.False(y.IsInvalid);
         Assert.True(inner.IsInvalid);
+    }
+
+    [Theory]
+    [InlineData("DOPRI5")]
+    [InlineData("RKF45")]
+    [InlineData("BS32")]
+    public void Observer_IsToldEachStepAndStageBeforeItIsEvaluated(string name)
+    {
+        using var scope = NewDisposeScope();
+        var scheme = Schemes.Get(name);
+        var observer = new Recorder();
+        var y0 = randn(6, 2, dtype: ScalarType.Float64, generator: new Generator(3));
+        var rates = linspace(0.5, 4.0, 6, dtype: ScalarType.Float64).unsqueeze(1);
+        Tensor F(Tensor t, Tensor y, Tensor rows)
+        {
+            observer.Events.Add(("f", observer.Announced, y));
+            observer.Announced = -1;
+            return y.mul(rates.index_select(0, rows)).neg().add(t.unsqueeze(1).sin());
+        }
+
+        using var solution = Ode.Solve(scheme, F, y0, 0.0, 2.0, SolverOptions.Adaptive(1e-6, 1e-8), observer);
+
+        Assert.All(solution.Statuses, s => Assert.Equal(SolverStatus.Success, s));
+        Assert.True(observer.Steps > 3, "the solve took too few steps to show anything");
+
+        // Every step: Starting, then each stage 1 … s − 1 announced just before its evaluation at that stage's own
+        // state, in order, then Accepted; evaluations outside a step (first slopes, probes, end slopes) are not announced.
+        var events = observer.Events;
+        var steps = 0;
+        for (var e = 0; e < events.Count; e++)
+        {
+            if (events[e].Kind != "start")
+            {
+                Assert.True(events[e].Kind == "f" && events[e].Stage == -1, $"{name}: event {e} ({events[e].Kind}, stage {events[e].Stage}) outside a step");
+                continue;
+            }
+
+            var states = observer.StageStates[steps++];
+            for (var i = 1; i < scheme.Stages; i++)
+            {
+                var evaluation = events[e + i];
+                Assert.Equal(("f", i), (evaluation.Kind, evaluation.Stage));
+                Assert.Same(states[i], evaluation.State);
+            }
+
+            Assert.Equal("accepted", events[e + scheme.Stages].Kind);
+            e += scheme.Stages;
+        }
+
+        Assert.Equal(observer.Steps, steps);
+    }
+
+    // Records what the solver tells a step observer, and what the dynamics were called with in between.
+    private sealed class Recorder : IStepObserver
+    {
+        public List<(string Kind, int Stage, Tensor? State)> Events { get; } = [];
+
+        public List<Tensor[]> StageStates { get; } = [];
+
+        public int Announced { get; set; } = -1;
+
+        public int Steps { get; private set; }
+
+        public void Starting(StepStart start)
+        {
+            Steps++;
+            Events.Add(("start", -1, null));
+        }
+
+        public void Evaluating(int stage) => Announced = stage;
+
+        public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context) => null;
+
+        public void Accepted(StepContext context, Tensor accept)
+        {
+            Events.Add(("accepted", -1, null));
+            StageStates.Add([.. context.Step.StageStates!]);
+        }
     }
 }

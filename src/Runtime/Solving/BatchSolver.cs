@@ -54,6 +54,9 @@ internal sealed class BatchSolver : IDisposable
     private long iterations;
     private long hostReads;
     private int callsThisIteration;
+
+    // The step's stage function when an observer is told each stage (EvaluateStage), made once.
+    private readonly StageFunction? stageEvaluation;
     private bool aliasChecked;
     private bool copySlopes;
 
@@ -114,6 +117,7 @@ internal sealed class BatchSolver : IDisposable
         // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
         NativeHeap.EnsureConfigured();
         this.observer = observer;
+        stageEvaluation = observer is null ? null : EvaluateStage;
         var tableau = scheme.Tableau;
         var lastStage = tableau.Stages - 1;
         slopeCheckedByError = fixedPlan is null && scheme.IsFsal && tableau.BHat is { } bHat && bHat[lastStage].Value != tableau.B[lastStage].Value;
@@ -651,7 +655,8 @@ internal sealed class BatchSolver : IDisposable
     private void TakeStep()
     {
         callsThisIteration = 0;
-        attempt.Step = scheme.Step(Evaluate, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
+        observer?.Starting(Start());
+        attempt.Step = scheme.Step(observer is null ? Evaluate : stageEvaluation!, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
         attempt.StageCalls = callsThisIteration;
         if (observer is null)
         {
@@ -1143,6 +1148,23 @@ internal sealed class BatchSolver : IDisposable
     private StepContext Context() =>
         new(work.Index, attempt.TState, attempt.DtState, attempt.Y, attempt.Step, ActiveRows(), ClockStart(), ClockEnd());
 
+    private StepStart Start()
+    {
+        var smallest = double.PositiveInfinity;
+        var largest = 0.0;
+        for (var i = 0; i < attempt.Width; i++)
+        {
+            if (attempt.Active[i])
+            {
+                var size = Math.Abs(attempt.Dt[i]);
+                smallest = Math.Min(smallest, size);
+                largest = Math.Max(largest, size);
+            }
+        }
+
+        return new(attempt.DtState, ActiveRows(), smallest, largest);
+    }
+
     private Tensor ActiveRows() => attempt.ActiveRows ??= HostMemory.Write(attempt.Active.AsSpan(0, attempt.Width), device);
 
     private Tensor AcceptRows() => attempt.AcceptRows ??= HostMemory.Write(attempt.Accept.AsSpan(0, attempt.Width), device);
@@ -1226,6 +1248,13 @@ internal sealed class BatchSolver : IDisposable
 
     // The dynamics at the rows of the work set.
     private Tensor Evaluate(Tensor time, Tensor state) => Evaluate(time, state, work.Index);
+
+    // A step's own evaluation, announced to the observer with its stage (the step's calls so far plus one).
+    private Tensor EvaluateStage(Tensor time, Tensor state)
+    {
+        observer!.Evaluating(callsThisIteration + 1);
+        return Evaluate(time, state);
+    }
 
     private Tensor Evaluate(Tensor time, Tensor state, Tensor rowsOfState)
     {

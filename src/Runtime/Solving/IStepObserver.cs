@@ -7,6 +7,19 @@ namespace NeuralOde.Solving;
 /// (<see cref="StepContext.Step"/>: the stage states and scaled slopes), never through the order of the dynamics' calls.</summary>
 internal interface IStepObserver
 {
+    /// <summary>Called once per step before its stages are evaluated (after the first slope, before the dynamics'
+    /// calls of the step itself); the step's <see cref="Accepted"/> follows. Nothing by default.</summary>
+    void Starting(StepStart start)
+    {
+    }
+
+    /// <summary>Called just before each of the step's own evaluations of the dynamics (between <see cref="Starting"/> and
+    /// <see cref="Accepted"/>), with the tableau stage it evaluates: 1 … s − 1, 0-based (the first slope is given). A
+    /// generated step evaluates its stages in order, each from the ones before it. Nothing by default.</summary>
+    void Evaluating(int stage)
+    {
+    }
+
     /// <summary>With a shared step size, the observer's error as a sum of squared scaled errors and an element count,
     /// added to the batch norm; null to add nothing.</summary>
     (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context);
