@@ -126,7 +126,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         // A segment shared by all rows is solved over its span, rows with their own segments over theirs.
         Func<Tensor, Tensor, Tensor, Tensor> dynamics = (t, y, _) => problem.Dynamics.call(t, y);
-        using var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters);
+        using var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters, ParameterGradientObserver.WeightedStages(problem.Scheme.Tableau, fullNorm));
         var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
         var watcher = fullNorm ? (IStepObserver)observer : observer.SeminormOnly();
         using var solution = knots.ColumnShared(knot) && knots.ColumnShared(knot - 1)
@@ -139,13 +139,28 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
     }
 
     // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. Every evaluation keeps its graph, filed under
-    // the very state tensor it was evaluated at, so that a stage's parameter term aᵀ ∂f/∂θ costs a backward pass
-    // but no second evaluation of f: once a step's acceptance is known, the observer asks for the terms at the step's
-    // own stage states (RungeKuttaStep.StageStates), each row with its own weight.
-    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters) : IDisposable
+    // the very state tensor it was evaluated at, so that a stage's parameter term aᵀ ∂f/∂θ costs no second evaluation
+    // of f: once a step's acceptance is known, the observer asks for the terms at the step's own stage states
+    // (RungeKuttaStep.StageStates). Within a step (between the observer's Starting and Accepted) each evaluation takes
+    // the term in the vector–Jacobian product's own backward pass: the cotangent is weighted by each row's step ρ = dt
+    // (so the sum over rows carries each row's weight) and the state part divided by it again. The step's first stage
+    // was evaluated before the step was known, and a row that is not counted must be taken out again: those terms come
+    // from a backward pass over the retained graph, or from the few rows evaluated again.
+    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters, bool[] weightedStages) : IDisposable
     {
+        // Steps whose |dt| lies outside [2⁻⁶⁰, 2⁶⁰] on some running row keep their cotangents unweighted (a product with
+        // the step could leave the dtype's range, and dividing by it again would not give the slope back).
+        private static readonly double SmallestWeight = Math.ScaleB(1, -60);
+        private static readonly double LargestWeight = Math.ScaleB(1, 60);
+
         // The evaluations retained since the last Forget, by the tensor they were evaluated at (reference identity).
         private readonly Dictionary<Tensor, Evaluation> evaluations = new(ReferenceEqualityComparer.Instance);
+
+        // The step being evaluated (Starting to Accepted) when its cotangents are weighted, else null; its number; the
+        // stage the next evaluation was announced as (−1 when none was).
+        private Weighting? weighting;
+        private int stepNumber;
+        private int announcedStage = -1;
 
         public long Size { get; } = size;
 
@@ -164,11 +179,42 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             return shape;
         }
 
+        // Weights the cotangents of the step's evaluations by each running row's step (0 on the others), when every
+        // running row's step lies in the safe range and there are parameters to weight for.
+        public void Starting(StepStart start)
+        {
+            stepNumber++;
+            weighting?.Dispose();
+            weighting = null;
+            if (parameters.Length == 0 || !(start.SmallestStep >= SmallestWeight && start.LargestStep <= LargestWeight))
+            {
+                return;
+            }
+
+            using var scope = NewDisposeScope();
+            var rho = start.Dt.mul(start.Active.to_type(start.Dt.dtype));
+            var divisor = where(start.Active, rho, ones_like(rho));
+            weighting = new Weighting(stepNumber, rho.DetachFromDisposeScope(), divisor.DetachFromDisposeScope());
+        }
+
+        // The next evaluation is the step's stage `stage`: weighted when some parameter term will be asked of it.
+        public void Evaluating(int stage) => announcedStage = stage;
+
+        // The step's evaluations are over: later ones (a scheme's end slope, a new row's first slope) are not weighted.
+        public void Finished()
+        {
+            weighting?.Dispose();
+            weighting = null;
+            announcedStage = -1;
+        }
+
         public Tensor Evaluate(Tensor t, Tensor z, Tensor batchRows)
         {
             using var scope = NewDisposeScope();
             var rows = z.shape[0];
             var adjoint = AdjointOf(z);
+            var stage = announcedStage;
+            announcedStage = -1;
             Tensor slope, vjp;
             using (enable_grad())
             {
@@ -179,6 +225,14 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 {
                     vjp = zeros_like(y);
                 }
+                else if (weighting is { } w && w.Rho.shape[0] == rows && stage >= 0 && stage < weightedStages.Length && weightedStages[stage])
+                {
+                    // One backward pass for the state and the parameters, the cotangent weighted by ρ per row.
+                    var grads = autograd.grad([fy], [y, .. parameters], [adjoint.mul(StepKernels.PerRow(w.Rho, adjoint))], retain_graph: true, allow_unused: true);
+                    vjp = grads[0] is { } weighted ? weighted.div_(StepKernels.PerRow(w.Divisor, weighted)) : zeros_like(y);
+                    var terms = grads.Skip(1).Select((g, p) => g?.detach() ?? zeros_like(parameters[p])).ToArray();
+                    Remember(z, fy.alias(), adjoint, terms, w.Step);
+                }
                 else
                 {
                     // Without parameters there is no parameter term to come back for.
@@ -186,7 +240,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                     vjp = autograd.grad([fy], [y], [adjoint], retain_graph: keep, allow_unused: true)[0] ?? zeros_like(y);
                     if (keep)
                     {
-                        Remember(z, fy.alias(), adjoint);
+                        Remember(z, fy.alias(), adjoint, null, 0);
                     }
                 }
             }
@@ -198,29 +252,55 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         }
 
         // Σ over the given stages i and the rows r of wᵢ·ρᵣ·aᵢᵣᵀ ∂f/∂θ(tᵢ, Yᵢᵣ) at the step's own stage states Yᵢ, with
-        // ρ = dt on the rows of `rows` and 0 elsewhere. Each term comes from the retained evaluation at Yᵢ, or from a new
-        // one where there is none (the first stage after the work set was compacted or some rows were rejected: its
-        // state is then a tensor the slope was not evaluated at). A row that does not count can still spoil the sum
-        // (0 times a non-finite activation is NaN), so a non-finite sum is computed again from the counted rows alone.
+        // ρ = dt on the rows of `rows` and 0 elsewhere. A stage evaluated within this step brings its term, summed over
+        // the running rows with ρ = dt; the running rows not in `rows` are evaluated again and taken out. Any other stage's
+        // term comes from a backward pass over its retained evaluation at Yᵢ, or from a new evaluation where there is
+        // none (the first stage after the work set was compacted or some rows were rejected: its state is then a tensor
+        // the slope was not evaluated at). A row that does not count can still spoil the sum (0 times a non-finite
+        // activation is NaN), so a non-finite sum is computed again from the counted rows alone.
         public Tensor[] ParameterTerm(StepContext context, Tensor rows, IReadOnlyList<(int Stage, double Weight)> stages, Func<int, Tensor> stageTime)
         {
             using var scope = NewDisposeScope();
             var states = context.Step.StageStates
                 ?? throw new InvalidOperationException("The scheme's step does not report its stage states (RungeKuttaStep.StageStates), which the adjoint's parameter gradient is computed from.");
             var rho = context.Dt.mul(rows.to_type(context.Dt.dtype));
+            var terms = parameters.Select(static p => zeros_like(p)).ToArray();
+            var weighted = new List<(int Stage, double Weight)>();
             var outputs = new List<Tensor>();
             var cotangents = new List<Tensor>();
             foreach (var (stage, weight) in stages)
             {
                 var state = states[stage];
-                var (slope, adjoint) = evaluations.TryGetValue(state, out var retained)
+                var found = evaluations.TryGetValue(state, out var retained);
+                if (found && retained.Terms is { } stageTerms && retained.Step == stepNumber)
+                {
+                    weighted.Add((stage, weight));
+                    for (var p = 0; p < terms.Length; p++)
+                    {
+                        terms[p].add_(stageTerms[p], weight);
+                    }
+
+                    continue;
+                }
+
+                var (slope, adjoint) = found
                     ? (retained.Slope, retained.Adjoint)
                     : EvaluateForParameters(stageTime(stage), state, context.Index);
                 outputs.Add(slope);
                 cotangents.Add(adjoint.mul(StepKernels.PerRow(rho.mul(weight), adjoint)));
             }
 
-            var terms = Gradients(outputs, cotangents);
+            AddTo(terms, Gradients(outputs, cotangents), 1);
+            if (weighted.Count > 0 && !ReferenceEquals(rows, context.Active))
+            {
+                // The weighted terms summed every running row; take out those that do not count.
+                var uncounted = context.Active.logical_and(rows.logical_not());
+                if (uncounted.any().item<bool>())
+                {
+                    AddTo(terms, ParameterTermOfRows(context, uncounted, context.Dt, weighted, stageTime), -1);
+                }
+            }
+
             if (!AllFinite(terms))
             {
                 terms = ParameterTermOfRows(context, rows, rho, stages, stageTime);
@@ -245,6 +325,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         public void Dispose()
         {
+            Finished();
             foreach (var evaluation in evaluations.Values)
             {
                 evaluation.Dispose();
@@ -253,14 +334,27 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             evaluations.Clear();
         }
 
-        private void Remember(Tensor state, Tensor slope, Tensor adjoint)
+        private void Remember(Tensor state, Tensor slope, Tensor adjoint, Tensor[]? terms, int step)
         {
             if (evaluations.Remove(state, out var earlier))
             {
                 earlier.Dispose();
             }
 
-            evaluations[state] = new Evaluation(slope.DetachFromDisposeScope(), adjoint.DetachFromDisposeScope());
+            foreach (var term in terms ?? [])
+            {
+                term.DetachFromDisposeScope();
+            }
+
+            evaluations[state] = new Evaluation(slope.DetachFromDisposeScope(), adjoint.DetachFromDisposeScope(), terms, step);
+        }
+
+        private static void AddTo(Tensor[] terms, Tensor[] more, double sign)
+        {
+            for (var p = 0; p < terms.Length; p++)
+            {
+                terms[p].add_(more[p], sign);
+            }
         }
 
         // f at (t, Y) with the parameters' graph only, for a stage state without a retained evaluation.
@@ -324,13 +418,29 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             return total.isfinite().item<bool>();
         }
 
-        // A retained evaluation: the slope with its graph and the adjoint it was evaluated with (the cotangent's base).
-        private readonly record struct Evaluation(Tensor Slope, Tensor Adjoint) : IDisposable
+        // A retained evaluation: the slope with its graph and the adjoint it was evaluated with (the cotangent's base),
+        // and, when it was evaluated within step number `Step`, its parameter terms Σᵣ ρᵣ·aᵣᵀ ∂f/∂θ with that step's ρ.
+        private readonly record struct Evaluation(Tensor Slope, Tensor Adjoint, Tensor[]? Terms, int Step) : IDisposable
         {
             public void Dispose()
             {
                 Slope.Dispose();
                 Adjoint.Dispose();
+                foreach (var term in Terms ?? [])
+                {
+                    term.Dispose();
+                }
+            }
+        }
+
+        // The cotangent weights of the step being evaluated: ρ = dt on running rows (0 elsewhere) and the divisor that
+        // takes them out of the state's part again (ρ, or 1 where ρ is 0).
+        private sealed record Weighting(int Step, Tensor Rho, Tensor Divisor) : IDisposable
+        {
+            public void Dispose()
+            {
+                Rho.Dispose();
+                Divisor.Dispose();
             }
         }
     }
@@ -366,6 +476,15 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         }
 
         public IStepObserver SeminormOnly() => new Seminorm(this);
+
+        public void Starting(StepStart start) => augmented.Starting(start);
+
+        public void Evaluating(int stage) => augmented.Evaluating(stage);
+
+        // The stages whose parameter terms are asked for: a nonzero bᵢ, or with a full norm also a nonzero bᵢ − b̂ᵢ.
+        public static bool[] WeightedStages(ButcherTableau tableau, bool fullNorm) =>
+            [.. Enumerable.Range(0, tableau.Stages).Select(i =>
+                tableau.B[i].Value != 0 || (fullNorm && tableau.BHat is { } bHat && tableau.B[i].Value != bHat[i].Value))];
 
         public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context)
         {
@@ -411,6 +530,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 pending = null;
             }
 
+            augmented.Finished();
             augmented.Forget(context.Step, context.Y);
         }
 
@@ -425,6 +545,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 }
             }
 
+            augmented.Finished();
             augmented.Forget(context.Step, context.Y);
         }
 
@@ -438,6 +559,10 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         private sealed class Seminorm(ParameterGradientObserver owner) : IStepObserver
         {
+            public void Starting(StepStart start) => owner.Starting(start);
+
+            public void Evaluating(int stage) => owner.Evaluating(stage);
+
             public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context) => null;
 
             public void Accepted(StepContext context, Tensor accept) => owner.AcceptRows(context, accept);
