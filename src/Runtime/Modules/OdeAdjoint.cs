@@ -126,7 +126,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         // A segment shared by all rows is solved over its span, rows with their own segments over theirs.
         Func<Tensor, Tensor, Tensor, Tensor> dynamics = (t, y, _) => problem.Dynamics.call(t, y);
-        using var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters, ParameterGradientObserver.WeightedStages(problem.Scheme.Tableau, fullNorm));
+        using var augmented = new AugmentedDynamics(dynamics, stateShape, size, parameters, ParameterGradientObserver.WeightedStages(problem.Scheme.Tableau, fullNorm), problem.Scheme.IsFsal ? problem.Scheme.Stages - 1 : -1);
         var observer = new ParameterGradientObserver(problem, augmented, parameters, gradients);
         var watcher = fullNorm ? (IStepObserver)observer : observer.SeminormOnly();
         using var solution = knots.ColumnShared(knot) && knots.ColumnShared(knot - 1)
@@ -145,8 +145,10 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
     // the term in the vector–Jacobian product's own backward pass: the cotangent is weighted by each row's step ρ = dt
     // (so the sum over rows carries each row's weight) and the state part divided by it again. The step's first stage
     // was evaluated before the step was known, and a row that is not counted must be taken out again: those terms come
-    // from a backward pass over the retained graph, or from the few rows evaluated again.
-    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters, bool[] weightedStages) : IDisposable
+    // from a backward pass over the retained graph, or from the few rows evaluated again. A graph is kept only where a
+    // term may still be asked of it that way: an evaluation outside a step (a first slope), the stage at a FSAL step's
+    // end state (the next step's first), and a stage whose term was not taken in its own pass.
+    private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters, bool[] weightedStages, int endStage) : IDisposable
     {
         // Steps whose |dt| lies outside [2⁻⁶⁰, 2⁶⁰] on some running row keep their cotangents unweighted (a product with
         // the step could leave the dtype's range, and dividing by it again would not give the slope back).
@@ -221,22 +223,24 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 var y = StateOf(z).detach().requires_grad_(true);
                 var fy = dynamics(t, y, batchRows);
                 slope = fy.detach();
+                var inStep = stage >= 0 && stage < weightedStages.Length;
+                var weighted = weighting is { } w && w.Rho.shape[0] == rows && inStep && weightedStages[stage] ? weighting : null;
+                var keep = parameters.Length > 0 && (!inStep || stage == endStage || (weightedStages[stage] && weighted is null));
                 if (!fy.requires_grad)
                 {
                     vjp = zeros_like(y);
                 }
-                else if (weighting is { } w && w.Rho.shape[0] == rows && stage >= 0 && stage < weightedStages.Length && weightedStages[stage])
+                else if (weighted is not null)
                 {
                     // One backward pass for the state and the parameters, the cotangent weighted by ρ per row.
-                    var grads = autograd.grad([fy], [y, .. parameters], [adjoint.mul(StepKernels.PerRow(w.Rho, adjoint))], retain_graph: true, allow_unused: true);
-                    vjp = grads[0] is { } weighted ? weighted.div_(StepKernels.PerRow(w.Divisor, weighted)) : zeros_like(y);
+                    var grads = autograd.grad([fy], [y, .. parameters], [adjoint.mul(StepKernels.PerRow(weighted.Rho, adjoint))], retain_graph: keep, allow_unused: true);
+                    vjp = grads[0] is { } scaled ? scaled.div_(StepKernels.PerRow(weighted.Divisor, scaled)) : zeros_like(y);
                     var terms = grads.Skip(1).Select((g, p) => g?.detach() ?? zeros_like(parameters[p])).ToArray();
-                    Remember(z, fy.alias(), adjoint, terms, w.Step);
+                    Remember(z, keep ? fy.alias() : null, adjoint, terms, weighted.Step);
                 }
                 else
                 {
                     // Without parameters there is no parameter term to come back for.
-                    var keep = parameters.Length > 0;
                     vjp = autograd.grad([fy], [y], [adjoint], retain_graph: keep, allow_unused: true)[0] ?? zeros_like(y);
                     if (keep)
                     {
@@ -283,8 +287,8 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                     continue;
                 }
 
-                var (slope, adjoint) = found
-                    ? (retained.Slope, retained.Adjoint)
+                var (slope, adjoint) = found && retained.Slope is { } kept
+                    ? (kept, retained.Adjoint)
                     : EvaluateForParameters(stageTime(stage), state, context.Index);
                 outputs.Add(slope);
                 cotangents.Add(adjoint.mul(StepKernels.PerRow(rho.mul(weight), adjoint)));
@@ -334,7 +338,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             evaluations.Clear();
         }
 
-        private void Remember(Tensor state, Tensor slope, Tensor adjoint, Tensor[]? terms, int step)
+        private void Remember(Tensor state, Tensor? slope, Tensor adjoint, Tensor[]? terms, int step)
         {
             if (evaluations.Remove(state, out var earlier))
             {
@@ -346,7 +350,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 term.DetachFromDisposeScope();
             }
 
-            evaluations[state] = new Evaluation(slope.DetachFromDisposeScope(), adjoint.DetachFromDisposeScope(), terms, step);
+            evaluations[state] = new Evaluation(slope?.DetachFromDisposeScope(), adjoint.DetachFromDisposeScope(), terms, step);
         }
 
         private static void AddTo(Tensor[] terms, Tensor[] more, double sign)
@@ -418,13 +422,14 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             return total.isfinite().item<bool>();
         }
 
-        // A retained evaluation: the slope with its graph and the adjoint it was evaluated with (the cotangent's base),
-        // and, when it was evaluated within step number `Step`, its parameter terms Σᵣ ρᵣ·aᵣᵀ ∂f/∂θ with that step's ρ.
-        private readonly record struct Evaluation(Tensor Slope, Tensor Adjoint, Tensor[]? Terms, int Step) : IDisposable
+        // A retained evaluation: the slope with its graph (null when the graph was not kept) and the adjoint it was
+        // evaluated with (the cotangent's base), and, when it was evaluated within step number `Step`, its parameter
+        // terms Σᵣ ρᵣ·aᵣᵀ ∂f/∂θ with that step's ρ.
+        private readonly record struct Evaluation(Tensor? Slope, Tensor Adjoint, Tensor[]? Terms, int Step) : IDisposable
         {
             public void Dispose()
             {
-                Slope.Dispose();
+                Slope?.Dispose();
                 Adjoint.Dispose();
                 foreach (var term in Terms ?? [])
                 {
