@@ -274,6 +274,29 @@ public sealed class StepControllerTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SeededInitialStep_ClampsEachSeed_AndSharesTheSmallestRunningOne(bool shared)
+    {
+        var controller = new StepController(new StepSizeController(), order: 5, errorOrder: 4, dtMin: 1e-3, dtMax: 0.5, shared: shared);
+        double[] t = [0.0, 1.0, 0.0, 0.0, 1e13];
+        double[] t1 = [1.0, 0.0, 0.2, 0.0, 1e13 + 1];
+        double[] direction = [1, -1, 1, 1, 1];
+        bool[] running = [true, true, true, false, true];
+        double[] seeds = [0.1, -2.0, 0.3, 5.0, 1e-12];
+        var steps = new double[5];
+        var rows = new InitialStepRows(t, t, t1, direction, new double[5], new double[5], running);
+
+        controller.SeededInitialStep(seeds, rows, steps);
+
+        // |seed| in [dtMin, dtMax], at most the span, at least twice the clock's resolution, signed by the direction;
+        // under a shared step the smallest of the running rows' (the empty row does not count).
+        double[] own = [0.1, -0.5, 0.2, 0.5, 1e13 * 2 * StepController.ClockSpacing];
+        var smallest = Math.Min(Math.Min(own[0], -own[1]), Math.Min(own[2], own[4]));
+        Assert.Equal(shared ? own.Select((_, i) => smallest * direction[i]) : own, steps);
+    }
+
     [Fact]
     public void RowsFinite_FlagsEveryNonFiniteElement_AtEveryPosition()
     {

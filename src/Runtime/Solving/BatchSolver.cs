@@ -429,7 +429,19 @@ internal sealed class BatchSolver : IDisposable
                 var rtolRows = work.Rtol is { } r ? r.AsSpan(start, count) : Filled(count, options.RelativeTolerance);
                 var atolRows = work.Atol is { } a ? a.AsSpan(start, count) : Filled(count, options.AbsoluteTolerance);
                 Tensor Probe(Tensor time, Tensor state) => Evaluate(InStateDtype(time), state, index);
-                if (onHost)
+                if (TrySeeds(firstRow, runningRows, out var seeds))
+                {
+                    var rowsAtStart = new InitialStepRows(
+                        work.T.AsSpan(start, count),
+                        work.T0.AsSpan(start, count),
+                        work.T1.AsSpan(start, count),
+                        work.Direction.AsSpan(start, count),
+                        rtolRows,
+                        atolRows,
+                        runningRows);
+                    controller.SeededInitialStep(seeds, rowsAtStart, work.Dt.AsSpan(start, count));
+                }
+                else if (onHost)
                 {
                     var rowsAtStart = new InitialStepRows(
                         work.T.AsSpan(start, count),
@@ -488,6 +500,34 @@ internal sealed class BatchSolver : IDisposable
         {
             work.EventValues = first || work.EventValues is null ? values : cat([work.EventValues, values]);
         }
+    }
+
+    // The given first steps of the admitted rows from global row `firstRow` on, when every running one is finite and
+    // positive; else false (the rows' first steps are estimated).
+    private bool TrySeeds(long firstRow, ReadOnlySpan<bool> running, out ReadOnlySpan<double> admitted)
+    {
+        admitted = default;
+        if (options.InitialSteps is not { } seeds)
+        {
+            return false;
+        }
+
+        if (firstRow + running.Length > seeds.Length)
+        {
+            throw new InvalidOperationException($"SolverOptions.InitialSteps holds {seeds.Length} rows; the solve has at least {firstRow + running.Length}.");
+        }
+
+        var given = seeds.AsSpan((int)firstRow, running.Length);
+        for (var j = 0; j < given.Length; j++)
+        {
+            if (running[j] && !(double.IsFinite(given[j]) && given[j] != 0))
+            {
+                return false;
+            }
+        }
+
+        admitted = given;
+        return true;
     }
 
     private static double[] Filled(int width, double value)

@@ -49,6 +49,10 @@ public sealed class OdeSolution : IDisposable
     /// <summary>Gets the per-row statistics.</summary>
     public SolverStats Stats { get; }
 
+    /// <summary>Gets each row's next step as the step-size controller proposed it after the row's last attempt
+    /// (signed, float64, <c>[B]</c> on the host; 0 for an empty span), or null where the solve does not report it.</summary>
+    internal double[]? NextSteps { get; init; }
+
     /// <summary>Gets each row's status as an array (copied from the device).</summary>
     public SolverStatus[] Statuses
     {

@@ -22,6 +22,7 @@ internal sealed class RowResults : IDisposable
         Accepted = new long[rows];
         Rejected = new long[rows];
         Evaluations = new long[rows];
+        NextStep = new double[rows];
     }
 
     /// <summary>Gets the batch size.</summary>
@@ -60,6 +61,10 @@ internal sealed class RowResults : IDisposable
     /// <summary>Gets each row's evaluations of the dynamics while it was running.</summary>
     public long[] Evaluations { get; }
 
+    /// <summary>Gets each recorded row's next step as its controller proposed it after the row's last attempt (signed,
+    /// 0 for a row whose span was empty).</summary>
+    public double[] NextStep { get; }
+
     /// <summary>Gets each row's event time, <c>[B]</c> float64, or null without events.</summary>
     public Tensor? EventTime { get; private set; }
 
@@ -89,6 +94,7 @@ internal sealed class RowResults : IDisposable
             Accepted[row] = work.Accepted[i];
             Rejected[row] = work.Rejected[i];
             Evaluations[row] = work.Evaluations[i];
+            NextStep[row] = work.Dt[i];
         }
 
         Recorded += positions.Length;
@@ -145,7 +151,10 @@ internal sealed class RowResults : IDisposable
             Kept(HostMemory.Write(codes, device)),
             stats,
             EventTime,
-            EventIndex);
+            EventIndex)
+        {
+            NextSteps = NextStep,
+        };
         Y = null;
         EventTime = EventIndex = null;
         return solution;

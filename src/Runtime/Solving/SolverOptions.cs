@@ -49,6 +49,11 @@ public sealed record SolverOptions
     /// <summary>Gets the first step's size (magnitude), or null to choose it per row by Hairer–Nørsett–Wanner (II.4).</summary>
     public double? InitialStep { get; init; }
 
+    /// <summary>Gets each row's first step magnitude <c>[B]</c> (by global row, on the host), or null. Used in place of
+    /// the estimate (and of <see cref="InitialStep"/>) when every running row's entry is finite and positive: the
+    /// adjoint seeds its backward solve with the forward solve's last proposals.</summary>
+    internal double[]? InitialSteps { get; init; }
+
     /// <summary>Gets the smallest step magnitude; a row whose error is not met at this step ends with
     /// <see cref="SolverStatus.ReachedDtMin"/>. Default 0 (only the floating-point limit).</summary>
     public double DtMin { get; init; }

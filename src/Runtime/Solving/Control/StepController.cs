@@ -253,6 +253,35 @@ internal sealed class StepController
     }
 
     /// <summary>
+    /// The first step of each row from given magnitudes (a solve seeded with another's proposals): each clamped to
+    /// [dtMin, dtMax] and the row's span and moving the clock, signed by the row's direction; under a shared step size
+    /// the smallest of the running rows'. No evaluation of the dynamics.
+    /// </summary>
+    /// <param name="magnitudes">Each row's first step magnitude, <c>[W]</c> (the sign is ignored).</param>
+    /// <param name="rows">Each row's clock, span, direction and whether it runs.</param>
+    /// <param name="steps">Receives the signed first step of each row, <c>[W]</c>.</param>
+    public void SeededInitialStep(ReadOnlySpan<double> magnitudes, in InitialStepRows rows, Span<double> steps)
+    {
+        var smallest = double.PositiveInfinity;
+        for (var i = 0; i < steps.Length; i++)
+        {
+            var length = Math.Abs(rows.T1[i] - rows.T0[i]);
+            var span = length == 0 ? 1.0 : length;
+            var magnitude = MovingTheClock(Math.Min(Math.Min(Math.Max(Math.Abs(magnitudes[i]), dtMin), dtMax), span), rows.T[i], span);
+            steps[i] = magnitude;
+            if (rows.Running[i])
+            {
+                smallest = Math.Min(smallest, magnitude);
+            }
+        }
+
+        for (var i = 0; i < steps.Length; i++)
+        {
+            steps[i] = (shared ? smallest : steps[i]) * rows.Direction[i];
+        }
+    }
+
+    /// <summary>
     /// The PID update of one row after a step attempt: the next step, the error history, and whether the running row
     /// ends because its step cannot shrink any further (a rejected step at <see cref="SolverOptions.DtMin"/>) or no
     /// longer moves the clock (below 4 units of float64 rounding of t, unless it reaches t1).
