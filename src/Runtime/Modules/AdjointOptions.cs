@@ -21,4 +21,13 @@ public sealed record AdjointOptions
     /// <summary>Gets whether the backward solve uses one step size for the whole batch even with the seminorm.
     /// Default false: every row adapts its own backward step.</summary>
     public bool SharedStepSize { get; init; }
+
+    /// <summary>
+    /// Gets whether each row's backward solve starts with the step its forward solve's controller proposed at the end
+    /// (the same state, the same tolerance), and each later segment between output times with the step the backward
+    /// solve proposed at that time. Default true. With false every segment estimates its first steps from the
+    /// state (Hairer, Nørsett and Wanner, as torchdiffeq does): one more evaluation per segment, and first steps that
+    /// are often far smaller than the ones the solve then grows to.
+    /// </summary>
+    public bool FirstStepFromForward { get; init; } = true;
 }

@@ -12,7 +12,8 @@ namespace NeuralOde.Modules;
 /// <param name="Adjoint">The backward solve's options.</param>
 /// <param name="Plan">The knots and outputs of the forward solve.</param>
 /// <param name="ThrowOnFailure">Whether a failed backward row throws.</param>
-/// <param name="Forward">Solves forward without a graph and returns the outputs (and records the work).</param>
+/// <param name="Forward">Solves forward without a graph and returns the outputs and each row's next step as the forward
+/// controller proposed it, when the solve reports it (and records the work).</param>
 /// <param name="OnBackward">Receives the backward pass's work.</param>
 internal sealed record AdjointProblem(
     OdeFunc Dynamics,
@@ -21,7 +22,7 @@ internal sealed record AdjointProblem(
     AdjointOptions Adjoint,
     ForwardPlan Plan,
     bool ThrowOnFailure,
-    Func<Tensor, Tensor> Forward,
+    Func<Tensor, (Tensor Outputs, double[]? NextSteps)> Forward,
     Action<SolveSummary> OnBackward);
 
 /// <summary>
@@ -44,8 +45,13 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         Tensor result;
         using (no_grad())
         {
-            using var outputs = problem.Forward(y0.detach());
-            result = outputs.detach().clone();
+            var (outputs, nextSteps) = problem.Forward(y0.detach());
+            using (outputs)
+            {
+                result = outputs.detach().clone();
+            }
+
+            ctx.save_data("nextSteps", nextSteps!);
         }
 
         ctx.save_data("problem", problem);
@@ -69,9 +75,13 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         // Walk the knots backwards: integrate each segment, then add the cotangent of the output at its start.
         var last = plan.Knots.Count - 1;
         var adjoint = CotangentAt(last)!.clone();
+
+        // Each segment's rows start with the step the solve before proposed at that knot: the forward's at the last knot
+        // (it integrated the same state there, at the same tolerance), the previous segment's at the others.
+        var firstSteps = (double[]?)ctx.get_data("nextSteps");
         for (var knot = last; knot > 0; knot--)
         {
-            var next = Segment(problem, StateAt(knot), adjoint, knot, parameters, gradients, ref summary);
+            var next = Segment(problem, StateAt(knot), adjoint, knot, parameters, gradients, ref firstSteps, ref summary);
             adjoint.Dispose();
             adjoint = next;
             if (CotangentAt(knot - 1) is { } cotangent)
@@ -95,6 +105,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         int knot,
         Tensor[] parameters,
         Tensor[] gradients,
+        ref double[]? firstSteps,
         ref SolveSummary summary)
     {
         var knots = problem.Plan.Knots;
@@ -122,6 +133,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             SharedStepSize = fullNorm || problem.Adjoint.SharedStepSize,
             ThrowOnFailure = false,
             InitialStep = null,
+            InitialSteps = problem.Adjoint.FirstStepFromForward ? firstSteps : null,
         };
 
         // A segment shared by all rows is solved over its span, rows with their own segments over theirs.
@@ -133,6 +145,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             ? Ode.Solve(problem.Scheme, augmented.Evaluate, z0, from[0], to[0], options, watcher)
             : Ode.Solve(problem.Scheme, augmented.Evaluate, z0, tensor(from, device: yFrom.device), tensor(to, device: yFrom.device), options, watcher);
         OdeBlock.CheckStatus(solution, problem.ThrowOnFailure);
+        firstSteps = solution.NextSteps;
         summary = summary.Add(SolveSummary.From(solution.Stats)).Add(new SolveSummary(augmented.Calls, augmented.RowEvaluations, 0, 0));
         var adjoint = solution.Y.narrow(1, size, size).reshape(stateShape).clone();
         return adjoint.MoveToOuterDisposeScope();

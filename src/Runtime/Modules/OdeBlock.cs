@@ -191,7 +191,7 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
 
                 var problem = new AdjointProblem(
                     odefunc, Scheme, Options, Adjoint, plan, ThrowOnFailure,
-                    x => Take(plan, x),
+                    x => TakeWithNextSteps(plan, x),
                     summary => LastBackward = summary);
                 object[] args = [problem, y0, .. parameters.Where(static p => p.requires_grad)];
                 return OdeAdjointFunction.apply(args);
@@ -224,6 +224,15 @@ public sealed class OdeBlock : nn.Module<Tensor, Tensor>
         LastForward = SolveSummary.From(solution.Stats);
         CheckStatus(solution, ThrowOnFailure);
         return (plan.FinalOnly ? solution.Y : solution.Ys!).alias();
+    }
+
+    // Take, and each row's next step as the forward solve's controller proposed it (the adjoint's first backward steps).
+    private (Tensor Outputs, double[]? NextSteps) TakeWithNextSteps(ForwardPlan plan, Tensor y0)
+    {
+        using var solution = plan.Solve(y0);
+        LastForward = SolveSummary.From(solution.Stats);
+        CheckStatus(solution, ThrowOnFailure);
+        return ((plan.FinalOnly ? solution.Y : solution.Ys!).alias(), solution.NextSteps);
     }
 
     private OdeSolution SolveFinal(Tensor y0) => Ode.Solve(Scheme, odefunc.call, y0, T0, T1, Options);
