@@ -49,12 +49,12 @@ public sealed class StepKernelsTests
     [InlineData(true)]
     public void Combine_OnTheHost_IsTheLeftToRightSum_ForAnyNumberOfTerms(bool withStart)
     {
-        // Up to four terms are summed per pass over memory: with 1 to 9 terms (one, two and three passes, and every
+        // Up to eight terms are summed per pass over memory: with 1 to 17 terms (one, two and three passes, and every
         // remainder) each element is still ((start + w₁x₁) + w₂x₂) + …, each product rounded, bit for bit.
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var generator = new TorchSharp.torch.Generator(8);
-        for (var count = 1; count <= 9; count++)
+        for (var count = 1; count <= 17; count++)
         {
             var weights = Enumerable.Range(1, count).Select(static j => (j % 2 == 0 ? -1.0 : 1.0) / (j + 2)).ToArray();
             var start = randn(5, 19, generator: generator);

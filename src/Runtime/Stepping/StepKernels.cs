@@ -13,8 +13,8 @@ namespace NeuralOde.Stepping;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class StepKernels
 {
-    // The terms of a combination summed in registers per pass over memory.
-    private const int PassTerms = 4;
+    // The terms of a combination summed in registers per pass over memory (as many as PassTerms<T> holds).
+    private const int TermsPerPass = 8;
 
     /// <summary>Reshapes the per-row step <c>[B]</c> to <c>[B, 1, …, 1]</c> so that it broadcasts against a state.</summary>
     /// <param name="dt">The per-row step, <c>[B]</c>.</param>
@@ -37,7 +37,7 @@ public static class StepKernels
     /// <summary>
     /// <c>start + Σⱼ wⱼ·termⱼ</c> elementwise (or <c>Σⱼ wⱼ·termⱼ</c> without a start), a new tensor, evaluated left to
     /// right (((start + w₁t₁) + w₂t₂) + …). On the CPU, when no autograd graph is being recorded, it is one pass over
-    /// memory per four terms, summed in registers into a single new tensor (no intermediate tensors, no per-term
+    /// memory per eight terms, summed in registers into a single new tensor (no intermediate tensors, no per-term
     /// operation); otherwise the same chain of tensor operations. Every element is computed by the same expression
     /// wherever it sits, so a row's result does not depend on the other rows.
     /// </summary>
@@ -134,107 +134,78 @@ public static class StepKernels
         var result = empty_like(start ?? terms[0]);
         var output = MemoryMarshal.Cast<byte, T>(result.bytes);
 
-        // Up to four terms per pass, summed in registers and stored once: (((a + w₁x₁) + w₂x₂) + w₃x₃) + w₄x₄, each
+        // Up to eight terms per pass, summed in registers and stored once: ((a + w₁x₁) + w₂x₂) + … + w₈x₈, each
         // product rounded before it is added. The first pass starts from `start` (or from w₁x₁ without one), the next
         // ones from the result so far: every element gets the bits of the left-to-right sum, whatever its position.
         ReadOnlySpan<T> first = start is null ? default : MemoryMarshal.Cast<byte, T>(start.bytes);
-        for (var j = 0; j < terms.Length; j += PassTerms)
+        for (var j = 0; j < terms.Length; j += TermsPerPass)
         {
-            var from = j == 0 ? first : output;
-            Pass(from, Term<T>(terms, j), Term<T>(terms, j + 1), Term<T>(terms, j + 2), Term<T>(terms, j + 3), Weights<T>(weights, j), Math.Min(terms.Length - j, PassTerms), output);
+            var pass = new PassTerms<T>(terms, weights, j);
+            Pass(j == 0 ? first : output, in pass, output);
         }
 
         return result;
     }
 
-    private static ReadOnlySpan<T> Term<T>(Tensor[] terms, int j)
-        where T : unmanaged =>
-        j < terms.Length ? MemoryMarshal.Cast<byte, T>(terms[j].bytes) : default;
-
-    private static (T, T, T, T) Weights<T>(double[] weights, int j)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        T At(int k) => k < weights.Length ? T.CreateTruncating(weights[k]) : T.Zero;
-        return (At(j), At(j + 1), At(j + 2), At(j + 3));
-    }
-
-    // result = a + w₁x₁ + … + w_count·x_count, left to right (a empty: w₁x₁ + …); result may be a.
-    private static void Pass<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> x1, ReadOnlySpan<T> x2, ReadOnlySpan<T> x3, ReadOnlySpan<T> x4, (T, T, T, T) w, int count, Span<T> result)
+    // result = a + w₁x₁ + … + w_count·x_count, left to right (a empty: w₁x₁ + …); result may be a. The term count is
+    // the same for every element, so its tests inside the loop always branch the same way.
+    private static void Pass<T>(ReadOnlySpan<T> a, in PassTerms<T> p, Span<T> result)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var lanes = Vector<T>.Count;
         var n = result.Length;
-        var (w1, w2, w3, w4) = w;
-        var v1 = new Vector<T>(w1);
-        var v2 = new Vector<T>(w2);
-        var v3 = new Vector<T>(w3);
-        var v4 = new Vector<T>(w4);
+        var count = p.Count;
         var hasStart = !a.IsEmpty;
+        var (v1, v2, v3, v4) = (new Vector<T>(p.W1), new Vector<T>(p.W2), new Vector<T>(p.W3), new Vector<T>(p.W4));
+        var (v5, v6, v7, v8) = (new Vector<T>(p.W5), new Vector<T>(p.W6), new Vector<T>(p.W7), new Vector<T>(p.W8));
         var k = 0;
-        switch (count)
+        for (; k + lanes <= n; k += lanes)
         {
-            case 1:
-                for (; k + lanes <= n; k += lanes)
+            var acc = v1 * new Vector<T>(p.X1.Slice(k, lanes));
+            acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
+            if (count > 1)
+            {
+                acc += v2 * new Vector<T>(p.X2.Slice(k, lanes));
+                if (count > 2)
                 {
-                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
-                    (hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc).CopyTo(result.Slice(k, lanes));
+                    acc += v3 * new Vector<T>(p.X3.Slice(k, lanes));
+                    if (count > 3)
+                    {
+                        acc += v4 * new Vector<T>(p.X4.Slice(k, lanes));
+                        if (count > 4)
+                        {
+                            acc += v5 * new Vector<T>(p.X5.Slice(k, lanes));
+                            if (count > 5)
+                            {
+                                acc += v6 * new Vector<T>(p.X6.Slice(k, lanes));
+                                if (count > 6)
+                                {
+                                    acc += v7 * new Vector<T>(p.X7.Slice(k, lanes));
+                                    if (count > 7)
+                                    {
+                                        acc += v8 * new Vector<T>(p.X8.Slice(k, lanes));
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
+            }
 
-                break;
-            case 2:
-                for (; k + lanes <= n; k += lanes)
-                {
-                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
-                    acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
-                    acc += v2 * new Vector<T>(x2.Slice(k, lanes));
-                    acc.CopyTo(result.Slice(k, lanes));
-                }
-
-                break;
-            case 3:
-                for (; k + lanes <= n; k += lanes)
-                {
-                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
-                    acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
-                    acc += v2 * new Vector<T>(x2.Slice(k, lanes));
-                    acc += v3 * new Vector<T>(x3.Slice(k, lanes));
-                    acc.CopyTo(result.Slice(k, lanes));
-                }
-
-                break;
-            default:
-                for (; k + lanes <= n; k += lanes)
-                {
-                    var acc = v1 * new Vector<T>(x1.Slice(k, lanes));
-                    acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
-                    acc += v2 * new Vector<T>(x2.Slice(k, lanes));
-                    acc += v3 * new Vector<T>(x3.Slice(k, lanes));
-                    acc += v4 * new Vector<T>(x4.Slice(k, lanes));
-                    acc.CopyTo(result.Slice(k, lanes));
-                }
-
-                break;
+            acc.CopyTo(result.Slice(k, lanes));
         }
 
         for (; k < n; k++)
         {
-            var acc = w1 * x1[k];
+            var acc = p.W1 * p.X1[k];
             acc = hasStart ? a[k] + acc : acc;
-            if (count > 1)
-            {
-                acc += w2 * x2[k];
-            }
-
-            if (count > 2)
-            {
-                acc += w3 * x3[k];
-            }
-
-            if (count > 3)
-            {
-                acc += w4 * x4[k];
-            }
-
+            acc = count > 1 ? acc + (p.W2 * p.X2[k]) : acc;
+            acc = count > 2 ? acc + (p.W3 * p.X3[k]) : acc;
+            acc = count > 3 ? acc + (p.W4 * p.X4[k]) : acc;
+            acc = count > 4 ? acc + (p.W5 * p.X5[k]) : acc;
+            acc = count > 5 ? acc + (p.W6 * p.X6[k]) : acc;
+            acc = count > 6 ? acc + (p.W7 * p.X7[k]) : acc;
+            acc = count > 7 ? acc + (p.W8 * p.X8[k]) : acc;
             result[k] = acc;
         }
     }
