@@ -132,6 +132,44 @@ public sealed class StageStatesTests
         Assert.Equal(observer.Steps, steps);
     }
 
+    [Theory]
+    [InlineData("DOPRI5")]
+    [InlineData("Tsit5")]
+    [InlineData("BS32")]
+    public void Solve_ReleasingEachStageStateEarly_GivesTheBitsOfKeepingThem(string name)
+    {
+        // Without an observer the solver disposes a stage's state once its slope is evaluated; with one it keeps the
+        // states to the end of the step. The results are the same bits, and the early release did happen: more calls
+        // come after one whose state is already disposed (with FSAL schemes only the early release makes a stage's
+        // state die before the next stage's call; rejected steps and the probe do it in both solves).
+        using var scope = NewDisposeScope();
+        var scheme = Schemes.Get(name);
+        var y0 = randn(7, 3, dtype: ScalarType.Float32, generator: new Generator(5));
+        Tensor? previous = null;
+        var afterDisposed = 0;
+        Tensor F(Tensor t, Tensor y, Tensor rows)
+        {
+            if (previous is { IsInvalid: true })
+            {
+                afterDisposed++;
+            }
+
+            previous = y;
+            return y.sin().mul(t.unsqueeze(1).cos()).sub(y.mul(0.5));
+        }
+
+        var options = SolverOptions.Adaptive(1e-5, 1e-7);
+        using var kept = Ode.Solve(scheme, F, y0, 0.0, 3.0, options, new Recorder());
+        var whenKept = afterDisposed;
+        (previous, afterDisposed) = (null, 0);
+        using var early = Ode.Solve(scheme, F, y0, 0.0, 3.0, options, null);
+
+        Assert.True(afterDisposed > whenKept, $"{name}: {afterDisposed} calls after a disposed state without an observer, {whenKept} with one");
+        Assert.Equal(kept.Y.data<float>().ToArray(), early.Y.data<float>().ToArray());
+        Assert.Equal(kept.Stats.AcceptedSteps.data<long>().ToArray(), early.Stats.AcceptedSteps.data<long>().ToArray());
+        Assert.Equal(kept.Stats.RejectedSteps.data<long>().ToArray(), early.Stats.RejectedSteps.data<long>().ToArray());
+    }
+
     // Records what the solver tells a step observer, and what the dynamics were called with in between.
     private sealed class Recorder : IStepObserver
     {

@@ -55,8 +55,8 @@ internal sealed class BatchSolver : IDisposable
     private long hostReads;
     private int callsThisIteration;
 
-    // The step's stage function when an observer is told each stage (EvaluateStage), made once.
-    private readonly StageFunction? stageEvaluation;
+    // The step's stage function, made once: EvaluateStage when an observer is told each stage, else ReleasingStage.
+    private readonly StageFunction stageEvaluation;
     private bool aliasChecked;
     private bool copySlopes;
 
@@ -117,7 +117,7 @@ internal sealed class BatchSolver : IDisposable
         // Before the first solve's tensors: keep glibc's heap from growing over a long run of solves (see NativeHeap).
         NativeHeap.EnsureConfigured();
         this.observer = observer;
-        stageEvaluation = observer is null ? null : EvaluateStage;
+        stageEvaluation = observer is null ? ReleasingStage : EvaluateStage;
         var tableau = scheme.Tableau;
         var lastStage = tableau.Stages - 1;
         slopeCheckedByError = fixedPlan is null && scheme.IsFsal && tableau.BHat is { } bHat && bHat[lastStage].Value != tableau.B[lastStage].Value;
@@ -696,11 +696,11 @@ internal sealed class BatchSolver : IDisposable
     {
         callsThisIteration = 0;
         observer?.Starting(Start());
-        attempt.Step = scheme.Step(observer is null ? Evaluate : stageEvaluation!, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
+        attempt.Step = scheme.Step(stageEvaluation, attempt.TState, attempt.DtState, attempt.Y, attempt.K1);
         attempt.StageCalls = callsThisIteration;
         if (observer is null)
         {
-            // Only an observer reads the stage states; they need not live to the end of the iteration.
+            // Only an observer reads the stage states; the last one (a FSAL step's new state) need not live either.
             attempt.Step.ReleaseStageStates();
         }
     }
@@ -1288,6 +1288,22 @@ internal sealed class BatchSolver : IDisposable
 
     // The dynamics at the rows of the work set.
     private Tensor Evaluate(Tensor time, Tensor state) => Evaluate(time, state, work.Index);
+
+    // A step's own evaluation when nothing reads the stage states: a stage's state is released once its slope is
+    // evaluated (the step only passes it to the right-hand side), so that the next stage's state and the network's
+    // buffers can take its memory while it is still in the cache. Not the step's input, nor a FSAL scheme's last
+    // stage state, which is the step's new state.
+    private Tensor ReleasingStage(Tensor time, Tensor state)
+    {
+        var stage = callsThisIteration + 1;
+        var slope = Evaluate(time, state);
+        if (!ReferenceEquals(state, attempt.Y) && !(scheme.IsFsal && stage == scheme.Stages - 1))
+        {
+            state.Dispose();
+        }
+
+        return slope;
+    }
 
     // A step's own evaluation, announced to the observer with its stage (the step's calls so far plus one).
     private Tensor EvaluateStage(Tensor time, Tensor state)

@@ -41,7 +41,9 @@ public sealed class RungeKuttaStep : IDisposable
     /// Gets the states the stage slopes were evaluated at, <c>Yᵢ = y + Σⱼ aᵢⱼ·h·kⱼ</c> for i = 1…s, each
     /// <c>[B, ...]</c>, as the very tensors the step passed to the right-hand side: <c>kᵢ = f(t + cᵢ·dt, Yᵢ)</c>. The
     /// first is the step's input <c>y</c> itself (its slope is the given <c>k1</c>); for FSAL schemes the last is
-    /// <see cref="Y"/>. Null when the step does not report them.
+    /// <see cref="Y"/>. Null when the step does not report them. The step passes each only to the right-hand side: a
+    /// caller that reads none may dispose each inside its right-hand side once the slope there is evaluated (the
+    /// solver does when no observer reads them), and the entries are then disposed tensors.
     /// </summary>
     public IReadOnlyList<Tensor>? StageStates { get; }
 
