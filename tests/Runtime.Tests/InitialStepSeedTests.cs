@@ -14,19 +14,11 @@ public sealed class InitialStepSeedTests
     public void Seeds_StartEachRowWithItsOwnStep_ClampedToItsSpan_WithoutAProbe()
     {
         using var scope = NewDisposeScope();
-        var observer = new FirstStep();
-        var calls = 0;
-        Tensor F(Tensor t, Tensor y, Tensor rows)
-        {
-            calls++;
-            return y.neg();
-        }
-
+        var (observer, F) = Counted();
         var y0 = ones(4, 2, dtype: ScalarType.Float64);
         var t0 = tensor(new[] { 0.0, 0.0, 1.0, 0.0 }, dtype: ScalarType.Float64);
         var t1 = tensor(new[] { 1.0, 1.0, 0.0, 0.25 }, dtype: ScalarType.Float64);
         var options = SolverOptions.Adaptive(1e-6, 1e-9) with { InitialSteps = [0.01, -0.2, 0.05, 3.0] };
-        observer.CallsBefore = () => calls;
 
         using var solution = Ode.Solve(Schemes.Get("DOPRI5"), F, y0, t0, t1, options, observer);
 
@@ -40,22 +32,13 @@ public sealed class InitialStepSeedTests
     public void Seeds_WithANonFiniteEntry_FallBackToTheEstimate()
     {
         using var scope = NewDisposeScope();
-        var observer = new FirstStep();
-        var calls = 0;
-        Tensor F(Tensor t, Tensor y, Tensor rows)
-        {
-            calls++;
-            return y.neg();
-        }
-
+        var (estimated, estimating) = Counted();
         var y0 = ones(2, 2, dtype: ScalarType.Float64);
-        var estimated = new FirstStep();
-        using (Ode.Solve(Schemes.Get("DOPRI5"), F, y0, 0.0, 1.0, SolverOptions.Adaptive(1e-6, 1e-9), estimated))
+        using (Ode.Solve(Schemes.Get("DOPRI5"), estimating, y0, 0.0, 1.0, SolverOptions.Adaptive(1e-6, 1e-9), estimated))
         {
         }
 
-        calls = 0;
-        observer.CallsBefore = () => calls;
+        var (observer, F) = Counted();
         var options = SolverOptions.Adaptive(1e-6, 1e-9) with { InitialSteps = [0.1, double.NaN] };
         using var solution = Ode.Solve(Schemes.Get("DOPRI5"), F, y0, 0.0, 1.0, options, observer);
 
@@ -84,6 +67,18 @@ public sealed class InitialStepSeedTests
         Assert.True(continued.Succeeded);
         // Clamped to the span, and each the clock's own increment from t = 1.
         Assert.Equal(proposals.Select(p => p >= 1.0 ? 1.0 : (1.0 + p) - 1.0), observer.Dt!);
+    }
+
+    // dy/dt = −y, counting its calls, and an observer of the first step that reads the count.
+    private static (FirstStep Observer, Func<Tensor, Tensor, Tensor, Tensor> F) Counted()
+    {
+        var calls = 0;
+        var observer = new FirstStep { CallsBefore = () => calls };
+        return (observer, (t, y, rows) =>
+        {
+            calls++;
+            return y.neg();
+        });
     }
 
     // Records the first step's attempted steps and the dynamics' calls before it.

@@ -429,28 +429,20 @@ internal sealed class BatchSolver : IDisposable
                 var rtolRows = work.Rtol is { } r ? r.AsSpan(start, count) : Filled(count, options.RelativeTolerance);
                 var atolRows = work.Atol is { } a ? a.AsSpan(start, count) : Filled(count, options.AbsoluteTolerance);
                 Tensor Probe(Tensor time, Tensor state) => Evaluate(InStateDtype(time), state, index);
+                var rowsAtStart = new InitialStepRows(
+                    work.T.AsSpan(start, count),
+                    work.T0.AsSpan(start, count),
+                    work.T1.AsSpan(start, count),
+                    work.Direction.AsSpan(start, count),
+                    rtolRows,
+                    atolRows,
+                    runningRows);
                 if (TrySeeds(firstRow, runningRows, out var seeds))
                 {
-                    var rowsAtStart = new InitialStepRows(
-                        work.T.AsSpan(start, count),
-                        work.T0.AsSpan(start, count),
-                        work.T1.AsSpan(start, count),
-                        work.Direction.AsSpan(start, count),
-                        rtolRows,
-                        atolRows,
-                        runningRows);
                     controller.SeededInitialStep(seeds, rowsAtStart, work.Dt.AsSpan(start, count));
                 }
                 else if (onHost)
                 {
-                    var rowsAtStart = new InitialStepRows(
-                        work.T.AsSpan(start, count),
-                        work.T0.AsSpan(start, count),
-                        work.T1.AsSpan(start, count),
-                        work.Direction.AsSpan(start, count),
-                        rtolRows,
-                        atolRows,
-                        runningRows);
                     var steps = work.Dt.AsSpan(start, count);
                     if (dtype == ScalarType.Float32)
                     {
