@@ -151,22 +151,22 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
         return adjoint.MoveToOuterDisposeScope();
     }
 
-    // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. Every evaluation keeps its graph, filed under
-    // the very state tensor it was evaluated at, so that a stage's parameter term aᵀ ∂f/∂θ costs no second evaluation
-    // of f: once a step's acceptance is known, the observer asks for the terms at the step's own stage states
+    // f_aug(t, [y, a]) = [f(t, y), −aᵀ ∂f/∂y], rows flattened: [B, 2N]. Each evaluation is filed under the very state
+    // tensor it was evaluated at, so that a stage's parameter term aᵀ ∂f/∂θ costs no second evaluation of f: once a
+    // step's acceptance is known, the observer asks for the terms at the step's own stage states
     // (RungeKuttaStep.StageStates). Within a step (between the observer's Starting and Accepted) each evaluation takes
-    // the term in the vector–Jacobian product's own backward pass: the cotangent is weighted by each row's step ρ = dt
-    // (so the sum over rows carries each row's weight) and the state part divided by it again. The step's first stage
+    // the term in the vector–Jacobian product's own backward pass: the cotangent is weighted by each row's step over the
+    // largest one, ρ = dt / max|dt| (so the sum over rows carries each row's weight, and no product grows), the state
+    // part divided by ρ again and the terms multiplied by max|dt|. The step's first stage
     // was evaluated before the step was known, and a row that is not counted must be taken out again: those terms come
     // from a backward pass over the retained graph, or from the few rows evaluated again. A graph is kept only where a
     // term may still be asked of it that way: an evaluation outside a step (a first slope), the stage at a FSAL step's
     // end state (the next step's first), and a stage whose term was not taken in its own pass.
     private sealed class AugmentedDynamics(Func<Tensor, Tensor, Tensor, Tensor> dynamics, long[] stateShape, long size, Tensor[] parameters, bool[] weightedStages, int endStage) : IDisposable
     {
-        // Steps whose |dt| lies outside [2⁻⁶⁰, 2⁶⁰] on some running row keep their cotangents unweighted (a product with
-        // the step could leave the dtype's range, and dividing by it again would not give the slope back).
-        private static readonly double SmallestWeight = Math.ScaleB(1, -60);
-        private static readonly double LargestWeight = Math.ScaleB(1, 60);
+        // Steps whose running rows' |dt| spread over more than 2³⁰ keep their cotangents unweighted (a product with the
+        // smallest weight could lose the cotangent's low bits, which dividing by it again would not give back).
+        private static readonly double SmallestWeight = Math.ScaleB(1, -30);
 
         // The evaluations retained since the last Forget, by the tensor they were evaluated at (reference identity).
         private readonly Dictionary<Tensor, Evaluation> evaluations = new(ReferenceEqualityComparer.Instance);
@@ -194,22 +194,23 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             return shape;
         }
 
-        // Weights the cotangents of the step's evaluations by each running row's step (0 on the others), when every
-        // running row's step lies in the safe range and there are parameters to weight for.
+        // Weights the cotangents of the step's evaluations by each running row's step over the largest (0 on the other
+        // rows), when the running rows' steps spread over at most 2³⁰ and there are parameters to weight for.
         public void Starting(StepStart start)
         {
             stepNumber++;
             weighting?.Dispose();
             weighting = null;
-            if (parameters.Length == 0 || !(start.SmallestStep >= SmallestWeight && start.LargestStep <= LargestWeight))
+            var largest = start.LargestStep;
+            if (parameters.Length == 0 || !(largest > 0 && double.IsFinite(largest) && start.SmallestStep / largest >= SmallestWeight))
             {
                 return;
             }
 
             using var scope = NewDisposeScope();
-            var rho = start.Dt.mul(start.Active.to_type(start.Dt.dtype));
+            var rho = start.Dt.div(largest).mul_(start.Active.to_type(start.Dt.dtype));
             var divisor = where(start.Active, rho, ones_like(rho));
-            weighting = new Weighting(stepNumber, rho.DetachFromDisposeScope(), divisor.DetachFromDisposeScope());
+            weighting = new Weighting(stepNumber, rho.DetachFromDisposeScope(), divisor.DetachFromDisposeScope(), largest);
         }
 
         // The next evaluation is the step's stage `stage`: weighted when some parameter term will be asked of it.
@@ -248,7 +249,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                     // One backward pass for the state and the parameters, the cotangent weighted by ρ per row.
                     var grads = autograd.grad([fy], [y, .. parameters], [adjoint.mul(StepKernels.PerRow(weighted.Rho, adjoint))], retain_graph: keep, allow_unused: true);
                     vjp = grads[0] is { } scaled ? scaled.div_(StepKernels.PerRow(weighted.Divisor, scaled)) : zeros_like(y);
-                    var terms = grads.Skip(1).Select((g, p) => g?.detach() ?? zeros_like(parameters[p])).ToArray();
+                    var terms = grads.Skip(1).Select((g, p) => g?.detach().mul_(weighted.Scale) ?? zeros_like(parameters[p])).ToArray();
                     Remember(z, keep ? fy.alias() : null, adjoint, terms, weighted.Step);
                 }
                 else
@@ -437,7 +438,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         // A retained evaluation: the slope with its graph (null when the graph was not kept) and the adjoint it was
         // evaluated with (the cotangent's base), and, when it was evaluated within step number `Step`, its parameter
-        // terms Σᵣ ρᵣ·aᵣᵀ ∂f/∂θ with that step's ρ.
+        // terms Σᵣ dtᵣ·aᵣᵀ ∂f/∂θ over that step's running rows.
         private readonly record struct Evaluation(Tensor? Slope, Tensor Adjoint, Tensor[]? Terms, int Step) : IDisposable
         {
             public void Dispose()
@@ -451,9 +452,9 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             }
         }
 
-        // The cotangent weights of the step being evaluated: ρ = dt on running rows (0 elsewhere) and the divisor that
-        // takes them out of the state's part again (ρ, or 1 where ρ is 0).
-        private sealed record Weighting(int Step, Tensor Rho, Tensor Divisor) : IDisposable
+        // The cotangent weights of the step being evaluated: ρ = dt / Scale on running rows (0 elsewhere), the divisor
+        // that takes them out of the state's part again (ρ, or 1 where ρ is 0), and Scale = max |dt| over running rows.
+        private sealed record Weighting(int Step, Tensor Rho, Tensor Divisor, double Scale) : IDisposable
         {
             public void Dispose()
             {
