@@ -692,7 +692,8 @@ internal sealed class BatchSolver : IDisposable
         attempt.StageCalls = callsThisIteration;
         if (observer is null)
         {
-            // Only an observer reads the stage states; the last one (a FSAL step's new state) need not live either.
+            // Only an observer reads the stage states: ReleasingStage disposed each after its evaluation, and this
+            // releases any other the step holds (never its input or new state).
             attempt.Step.ReleaseStageStates();
         }
     }

@@ -4,7 +4,9 @@ namespace NeuralOde.Solving;
 
 /// <summary>Lets a caller integrate a quantity alongside the solve without putting it in the per-row state
 /// (the adjoint's parameter gradient, which is a sum over rows). It sees each step through its results
-/// (<see cref="StepContext.Step"/>: the stage states and scaled slopes), never through the order of the dynamics' calls.</summary>
+/// (<see cref="StepContext.Step"/>: the stage states and scaled slopes); the solver also tells it when a step starts and
+/// which stage each of the step's evaluations is (counting the step's calls: a generated step evaluates its stages in
+/// order), so that it may prepare each evaluation, but what it integrates comes from the step's results.</summary>
 internal interface IStepObserver
 {
     /// <summary>Called once per step before its stages are evaluated (after the first slope, before the dynamics'
