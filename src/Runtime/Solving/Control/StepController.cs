@@ -186,16 +186,14 @@ internal sealed class StepController
         var span = new double[width];
         for (var i = 0; i < width; i++)
         {
-            // Empty spans (rows that are not running) get a harmless unit step.
-            var length = Math.Abs(rows.T1[i] - rows.T0[i]);
-            span[i] = length == 0 ? 1.0 : length;
+            span[i] = SpanOf(rows, i);
         }
 
         if (given is double h)
         {
             for (var i = 0; i < width; i++)
             {
-                steps[i] = MovingTheClock(Math.Min(Math.Min(Math.Max(h, dtMin), dtMax), span[i]), rows.T[i], span[i]) * rows.Direction[i];
+                steps[i] = FirstStep(h, rows.T[i], span[i]) * rows.Direction[i];
             }
 
             return;
@@ -225,7 +223,6 @@ internal sealed class StepController
 
         var fProbe = probe(HostMemory.Write(probeTimes, ScalarType.Float64, y.device), probeState);
         var fs = HostMemory.Read<T>(fProbe.detach());
-        var smallest = double.PositiveInfinity;
         for (var i = 0; i < width; i++)
         {
             var offset = i * perRow;
@@ -237,19 +234,10 @@ internal sealed class StepController
                 h1 = 1e-6;
             }
 
-            var magnitude = MovingTheClock(Math.Min(Math.Min(Math.Max(Math.Min(100 * h0[i], h1), dtMin), dtMax), span[i]), rows.T[i], span[i]);
-            steps[i] = magnitude;
-            if (rows.Running[i])
-            {
-                smallest = Math.Min(smallest, magnitude);
-            }
+            steps[i] = FirstStep(Math.Min(100 * h0[i], h1), rows.T[i], span[i]);
         }
 
-        for (var i = 0; i < width; i++)
-        {
-            // One size for the batch under a shared step: the smallest of the running rows'.
-            steps[i] = (shared ? smallest : steps[i]) * rows.Direction[i];
-        }
+        Sign(rows, steps);
     }
 
     /// <summary>
@@ -262,16 +250,35 @@ internal sealed class StepController
     /// <param name="steps">Receives the signed first step of each row, <c>[W]</c>.</param>
     public void SeededInitialStep(ReadOnlySpan<double> magnitudes, in InitialStepRows rows, Span<double> steps)
     {
+        for (var i = 0; i < steps.Length; i++)
+        {
+            steps[i] = FirstStep(Math.Abs(magnitudes[i]), rows.T[i], SpanOf(rows, i));
+        }
+
+        Sign(rows, steps);
+    }
+
+    // A row's span |t1 − t0|; an empty span (a row that is not running) gets a harmless unit step.
+    private static double SpanOf(in InitialStepRows rows, int i)
+    {
+        var length = Math.Abs(rows.T1[i] - rows.T0[i]);
+        return length == 0 ? 1.0 : length;
+    }
+
+    // A first step magnitude within [dtMin, dtMax] and the row's span, moving the clock at t.
+    private double FirstStep(double magnitude, double t, double span) =>
+        MovingTheClock(Math.Min(Math.Min(Math.Max(magnitude, dtMin), dtMax), span), t, span);
+
+    // Signs the first step magnitudes by each row's direction; under a shared step size each is the smallest of the
+    // running rows'.
+    private void Sign(in InitialStepRows rows, Span<double> steps)
+    {
         var smallest = double.PositiveInfinity;
         for (var i = 0; i < steps.Length; i++)
         {
-            var length = Math.Abs(rows.T1[i] - rows.T0[i]);
-            var span = length == 0 ? 1.0 : length;
-            var magnitude = MovingTheClock(Math.Min(Math.Min(Math.Max(Math.Abs(magnitudes[i]), dtMin), dtMax), span), rows.T[i], span);
-            steps[i] = magnitude;
             if (rows.Running[i])
             {
-                smallest = Math.Min(smallest, magnitude);
+                smallest = Math.Min(smallest, steps[i]);
             }
         }
 
