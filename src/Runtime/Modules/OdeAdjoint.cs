@@ -490,8 +490,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             tableau = problem.Scheme.Tableau;
             rtol = problem.Adjoint.RelativeTolerance ?? problem.Options.RelativeTolerance;
             atol = problem.Adjoint.AbsoluteTolerance ?? problem.Options.AbsoluteTolerance;
-            incrementWeights = Weights(i => tableau.B[i].Value);
-            errorWeights = tableau.BHat is { } bHat ? Weights(i => tableau.B[i].Value - bHat[i].Value) : [];
+            (incrementWeights, errorWeights) = StageWeights(tableau);
         }
 
         public IStepObserver SeminormOnly() => new Seminorm(this);
@@ -500,10 +499,18 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
 
         public void Evaluating(int stage) => augmented.Evaluating(stage);
 
-        // The stages whose parameter terms are asked for: a nonzero bᵢ, or with a full norm also a nonzero bᵢ − b̂ᵢ.
-        public static bool[] WeightedStages(ButcherTableau tableau, bool fullNorm) =>
-            [.. Enumerable.Range(0, tableau.Stages).Select(i =>
-                tableau.B[i].Value != 0 || (fullNorm && tableau.BHat is { } bHat && tableau.B[i].Value != bHat[i].Value))];
+        // The stages whose parameter terms are asked for: those of the increment, and with a full norm those of its error.
+        public static bool[] WeightedStages(ButcherTableau tableau, bool fullNorm)
+        {
+            var (increment, error) = StageWeights(tableau);
+            var weighted = new bool[tableau.Stages];
+            foreach (var (stage, _) in fullNorm ? increment.Concat(error) : increment)
+            {
+                weighted[stage] = true;
+            }
+
+            return weighted;
+        }
 
         public (Tensor SumOfSquares, long Count)? ErrorContribution(StepContext context)
         {
@@ -568,9 +575,13 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
             augmented.Forget(context.Step, context.Y);
         }
 
-        // The nonzero weights −w(i), by stage.
-        private (int Stage, double Weight)[] Weights(Func<int, double> weight) =>
-            [.. Enumerable.Range(0, tableau.Stages).Where(i => weight(i) != 0).Select(i => (i, -weight(i)))];
+        // The nonzero weights −bᵢ of the increment and −(bᵢ − b̂ᵢ) of its error estimate (none without b̂), by stage.
+        private static ((int Stage, double Weight)[] Increment, (int Stage, double Weight)[] Error) StageWeights(ButcherTableau tableau)
+        {
+            (int Stage, double Weight)[] Nonzero(Func<int, double> weight) =>
+                [.. Enumerable.Range(0, tableau.Stages).Where(i => weight(i) != 0).Select(i => (i, -weight(i)))];
+            return (Nonzero(i => tableau.B[i].Value), tableau.BHat is { } bHat ? Nonzero(i => tableau.B[i].Value - bHat[i].Value) : []);
+        }
 
         // Stage i's time as the generated step computes it, t + cᵢ·dt (only needed for a stage evaluated again).
         private Tensor StageTime(StepContext context, int stage) =>
