@@ -238,7 +238,7 @@ internal sealed class OdeAdjointFunction : autograd.SingleTensorFunction<OdeAdjo
                 var fy = dynamics(t, y, batchRows);
                 slope = fy.detach();
                 var inStep = stage >= 0 && stage < weightedStages.Length;
-                var weighted = weighting is { } w && w.Rho.shape[0] == rows && inStep && weightedStages[stage] ? weighting : null;
+                var weighted = weighting is { } w && w.Rho.shape[0] == rows && inStep && weightedStages[stage] ? w : null;
                 var keep = parameters.Length > 0 && (!inStep || stage == endStage || (weightedStages[stage] && weighted is null));
                 if (!fy.requires_grad)
                 {
