@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using NeuralOde.Stepping;
@@ -132,12 +133,13 @@ internal sealed class StepController
         var dtype = start.Y.dtype;
         var y = start.Y.detach();
         var k1 = start.K1.detach();
-        Tensor h0, d1, scale;
+        Tensor h0, d1, inverse;
         using (no_grad())
         {
-            scale = y.abs().mul_(StepKernels.PerRow(start.Rtol, y)).add_(StepKernels.PerRow(start.Atol, y));
-            var d0 = RmsRows(SafeDivide(y, scale));
-            d1 = RmsRows(SafeDivide(k1, scale));
+            // 1 / (|y|·rtol + atol), as the host pass computes it: d0, d1 and d2 multiply by it.
+            inverse = y.abs().mul_(StepKernels.PerRow(start.Rtol, y)).add_(StepKernels.PerRow(start.Atol, y)).reciprocal_();
+            var d0 = RmsRows(Scaled(y, inverse));
+            d1 = RmsRows(Scaled(k1, inverse));
             var small = d0.lt(1e-5).logical_or_(d1.lt(1e-5));
             h0 = where(small, full_like(d0, 1e-6), d0.div(d1).mul_(0.01)).to_type(ScalarType.Float64);
             h0 = h0.masked_fill_(h0.isfinite().logical_not(), 1e-6).minimum(safeSpan);
@@ -148,7 +150,7 @@ internal sealed class StepController
         var fProbe = probe(start.T.add(signed), yProbe);
         using (no_grad())
         {
-            var d2 = RmsRows(SafeDivide(fProbe.detach().sub(k1), scale)).div_(h0.to_type(dtype));
+            var d2 = RmsRows(Scaled(fProbe.detach().sub(k1), inverse)).div_(h0.to_type(dtype));
             var dMax = d1.maximum(d2).to_type(ScalarType.Float64);
             var h1 = where(
                 dMax.le(1e-15),
@@ -207,12 +209,15 @@ internal sealed class StepController
         var probeTimes = new double[width];
         var probeState = empty(y.shape, dtype: y.dtype);
         var yp = MemoryMarshal.Cast<byte, T>(probeState.bytes);
+
+        // 1 / (|y|·rtol + atol) per element, computed once: d0, d1 and d2 all divide by it.
+        var inverseScales = ArrayPool<T>.Shared.Rent(ys.Length);
+        var inverse = inverseScales.AsSpan(0, ys.Length);
         for (var i = 0; i < width; i++)
         {
             var offset = i * perRow;
             var state = ys.Slice(offset, perRow);
-            var d0 = ScaledRms(state, state, default, rows.Rtol[i], rows.Atol[i]);
-            var d1Row = ScaledRms(state, ks.Slice(offset, perRow), default, rows.Rtol[i], rows.Atol[i]);
+            var (d0, d1Row) = FirstNorms(state, ks.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i], inverse.Slice(offset, perRow));
             d1[i] = d1Row;
             var first = d0 < 1e-5 || d1Row < 1e-5 ? 1e-6 : 0.01 * (d0 / d1Row);
             h0[i] = Math.Min(double.IsFinite(first) ? first : 1e-6, span[i]);
@@ -226,7 +231,7 @@ internal sealed class StepController
         for (var i = 0; i < width; i++)
         {
             var offset = i * perRow;
-            var d2 = ScaledRms(ys.Slice(offset, perRow), fs.Slice(offset, perRow), ks.Slice(offset, perRow), rows.Rtol[i], rows.Atol[i]) / h0[i];
+            var d2 = ScaledRms(inverse.Slice(offset, perRow), fs.Slice(offset, perRow), ks.Slice(offset, perRow)) / h0[i];
             var dMax = Math.Max(d1[i], d2);
             var h1 = dMax <= 1e-15 ? Math.Max(h0[i] * 1e-3, 1e-6) : Math.Pow(0.01 / dMax, 1.0 / (order + 1));
             if (!double.IsFinite(h1) || h1 <= 0)
@@ -237,6 +242,7 @@ internal sealed class StepController
             steps[i] = FirstStep(Math.Min(100 * h0[i], h1), rows.T[i], span[i]);
         }
 
+        ArrayPool<T>.Shared.Return(inverseScales);
         Sign(rows, steps);
     }
 
@@ -366,10 +372,10 @@ internal sealed class StepController
     private static Tensor MovingTheClock(Tensor magnitude, InitialStepInput start, Tensor span) =>
         magnitude.maximum(start.T.abs().mul(2 * ClockSpacing)).minimum(span);
 
-    // The RMS over one row of (x − minus) / scale (x / scale without `minus`), scale = |y|·rtol + atol, where 0 / 0
-    // counts as 0: summed in T over vector lanes that start at the row's first element, then the row's tail (as
-    // RowNorms does), so that a row's value does not depend on its position.
-    private static double ScaledRms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> x, ReadOnlySpan<T> minus, double rtol, double atol)
+    // Over one row: the RMS of y / scale and of k / scale, scale = |y|·rtol + atol, where 0 / 0 counts as 0, and each
+    // element's 1 / scale (into `inverse`, for d2). Summed in T over vector lanes that start at the row's first element,
+    // then the row's tail (as RowNorms does), so that a row's values do not depend on its position.
+    private static (double D0, double D1) FirstNorms<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> k, double rtol, double atol, Span<T> inverse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var lanes = Vector<T>.Count;
@@ -377,26 +383,58 @@ internal sealed class StepController
         var atolT = T.CreateTruncating(atol);
         var rtolV = new Vector<T>(rtolT);
         var atolV = new Vector<T>(atolT);
-        var difference = !minus.IsEmpty;
-        var sum = Vector<T>.Zero;
+        var (sum0, sum1) = (Vector<T>.Zero, Vector<T>.Zero);
         var n = 0;
         for (; n + lanes <= y.Length; n += lanes)
         {
-            var value = difference ? new Vector<T>(x.Slice(n, lanes)) - new Vector<T>(minus.Slice(n, lanes)) : new Vector<T>(x.Slice(n, lanes));
-            var scale = (Vector.Abs(new Vector<T>(y.Slice(n, lanes))) * rtolV) + atolV;
-            var ratio = Vector.ConditionalSelect(Vector.Equals(value, Vector<T>.Zero), Vector<T>.Zero, value / scale);
+            var state = new Vector<T>(y.Slice(n, lanes));
+            var slope = new Vector<T>(k.Slice(n, lanes));
+            var reciprocal = Vector<T>.One / ((Vector.Abs(state) * rtolV) + atolV);
+            reciprocal.CopyTo(inverse.Slice(n, lanes));
+            var r0 = Vector.ConditionalSelect(Vector.Equals(state, Vector<T>.Zero), Vector<T>.Zero, state * reciprocal);
+            var r1 = Vector.ConditionalSelect(Vector.Equals(slope, Vector<T>.Zero), Vector<T>.Zero, slope * reciprocal);
+            sum0 += r0 * r0;
+            sum1 += r1 * r1;
+        }
+
+        var (total0, total1) = (Vector.Sum(sum0), Vector.Sum(sum1));
+        for (; n < y.Length; n++)
+        {
+            var reciprocal = T.One / ((T.Abs(y[n]) * rtolT) + atolT);
+            inverse[n] = reciprocal;
+            var r0 = y[n] == T.Zero ? T.Zero : y[n] * reciprocal;
+            var r1 = k[n] == T.Zero ? T.Zero : k[n] * reciprocal;
+            total0 += r0 * r0;
+            total1 += r1 * r1;
+        }
+
+        var count = T.CreateTruncating(y.Length);
+        return (double.CreateTruncating(T.Sqrt(total0 / count)), double.CreateTruncating(T.Sqrt(total1 / count)));
+    }
+
+    // The RMS over one row of (x − minus) · inverse, where a zero difference counts as 0 (as FirstNorms).
+    private static double ScaledRms<T>(ReadOnlySpan<T> inverse, ReadOnlySpan<T> x, ReadOnlySpan<T> minus)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var lanes = Vector<T>.Count;
+        var sum = Vector<T>.Zero;
+        var n = 0;
+        for (; n + lanes <= x.Length; n += lanes)
+        {
+            var value = new Vector<T>(x.Slice(n, lanes)) - new Vector<T>(minus.Slice(n, lanes));
+            var ratio = Vector.ConditionalSelect(Vector.Equals(value, Vector<T>.Zero), Vector<T>.Zero, value * new Vector<T>(inverse.Slice(n, lanes)));
             sum += ratio * ratio;
         }
 
         var total = Vector.Sum(sum);
-        for (; n < y.Length; n++)
+        for (; n < x.Length; n++)
         {
-            var value = difference ? x[n] - minus[n] : x[n];
-            var ratio = value == T.Zero ? T.Zero : value / ((T.Abs(y[n]) * rtolT) + atolT);
+            var value = x[n] - minus[n];
+            var ratio = value == T.Zero ? T.Zero : value * inverse[n];
             total += ratio * ratio;
         }
 
-        return double.CreateTruncating(T.Sqrt(total / T.CreateTruncating(y.Length)));
+        return double.CreateTruncating(T.Sqrt(total / T.CreateTruncating(x.Length)));
     }
 
     // y + k·step over one row.
@@ -445,4 +483,7 @@ internal sealed class StepController
 
     // x / scale where 0 / 0 is 0 (pure relative control, atol = 0, at a state that is exactly zero).
     private static Tensor SafeDivide(Tensor x, Tensor scale) => x.div(scale).masked_fill_(x.eq(0), 0.0);
+
+    // x · (1 / scale) where 0 · (1 / 0) is 0 (pure relative control, atol = 0, at a state that is exactly zero).
+    private static Tensor Scaled(Tensor x, Tensor inverse) => x.mul(inverse).masked_fill_(x.eq(0), 0.0);
 }
