@@ -330,17 +330,16 @@ public sealed partial class ButcherTableauGenerator
                 {
                     $"using var scope = {KnownTypeNames.Torch}.NewDisposeScope();",
                     "var s = Scalars;",
-                    "var h = PerRow(dt, y);",
+                    "var h = StepScale(dt, y);",
                     string.Empty,
-                    "// Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).",
-                    "var hk1 = k1.mul(h);",
+                    "// Stage i: its state Yi = y + h·Σⱼ aᵢⱼ·kⱼ, then ki = f(t + cᵢ·dt, Yi).",
                 };
 
                 var lastEvaluated = spec.IsFsal ? _stages - 1 : _stages;
                 for (var i = 2; i <= lastEvaluated; i++)
                 {
                     lines.Add($"var Y{i} = {StageCombination("y", $"s.ARow({i})", spec.A[i - 1])};");
-                    lines.Add($"var hk{i} = ScaleSlope(f({StageTime(i)}, Y{i}), h);");
+                    lines.Add($"var k{i} = f({StageTime(i)}, Y{i});");
                 }
 
                 lines.Add(string.Empty);
@@ -350,7 +349,6 @@ public sealed partial class ButcherTableauGenerator
                     lines.Add("// FSAL: the last stage is evaluated at the new solution.");
                     lines.Add($"var y1 = {solution};{Skipped("b", spec.B)}");
                     lines.Add($"var k{_stages} = f({StageTime(_stages)}, y1);");
-                    lines.Add($"var hk{_stages} = k{_stages}.mul(h);");
                 }
                 else
                 {
@@ -370,7 +368,8 @@ public sealed partial class ButcherTableauGenerator
 
                 // The states each slope was evaluated at, as passed to f: y (k1 was given, and a stage whose A row is all
                 // zeros is y too), Y2…, and y1 for FSAL.
-                var scaledStages = Enumerable.Range(1, _stages).Select(static i => $"hk{i}.MoveToOuterDisposeScope()").ToList();
+                // The slopes: k1 was given, a FSAL scheme's last is the end slope (moved out above).
+                var slopes = Enumerable.Range(1, _stages).Select(i => i == 1 || (spec.IsFsal && i == _stages) ? $"k{i}" : $"k{i}.MoveToOuterDisposeScope()").ToList();
                 var stageStates = Enumerable.Range(1, _stages)
                     .Select(i => i == 1 || spec.A[i - 1].All(static a => a.IsZero) ? "y" : spec.IsFsal && i == _stages ? "y1" : $"Y{i}.MoveToOuterDisposeScope()")
                     .ToList();
@@ -379,7 +378,8 @@ public sealed partial class ButcherTableauGenerator
                 lines.Add(Indent + "y1.MoveToOuterDisposeScope(),");
                 lines.Add(Indent + (spec.E is null ? "error: null," : "error.MoveToOuterDisposeScope(),"));
                 lines.Add(Indent + (spec.IsFsal ? $"endSlope: k{_stages}.MoveToOuterDisposeScope()," : "endSlope: null,"));
-                AddList(lines, "scaledStages", scaledStages, ",");
+                lines.Add(Indent + "dt,");
+                AddList(lines, "slopes", slopes, ",");
                 AddList(lines, "stageStates", stageStates, ");");
 
                 writer.WriteLine($$"""
@@ -432,7 +432,7 @@ public sealed partial class ButcherTableauGenerator
                 spec.C[stage - 1].IsZero ? "t" : $"t.add(dt, s.C({stage}))";
 
             /// <summary>
-            /// <c>Combine(y, s.ARow(3), hk1, hk2)</c>: the start plus the stages whose coefficient is nonzero, weighted by the
+            /// <c>Combine(y, h, s.ARow(3), k1, k2)</c>: the start plus h times the slopes whose coefficient is nonzero, weighted by the
             /// row's nonzero coefficients in the same order (<c>TableauScalars.ARow</c>, <c>BRow</c>, <c>ERow</c> skip the
             /// same zeros), at most <see cref="StagesPerLine"/> stages to a line; the start itself when every coefficient
             /// is zero.
@@ -440,17 +440,17 @@ public sealed partial class ButcherTableauGenerator
             private static string StageCombination(string start, string weights, EquatableArray<CoefficientSpec> coefficients)
             {
                 var stages = NonzeroStages(coefficients);
-                return stages.Count == 0 ? start : Call($"Combine({start}, {weights}", stages);
+                return stages.Count == 0 ? start : Call($"Combine({start}, h, {weights}", stages);
             }
 
-            /// <summary><c>ErrorEstimate(s.ERow(), hk1, hk3, …)</c> over the stages with a nonzero error weight (at least one).</summary>
+            /// <summary><c>ErrorEstimate(h, s.ERow(), k1, k3, …)</c> over the slopes with a nonzero error weight (at least one).</summary>
             private static string ErrorEstimate(EquatableArray<CoefficientSpec> errorWeights) =>
-                Call("ErrorEstimate(s.ERow()", NonzeroStages(errorWeights));
+                Call("ErrorEstimate(h, s.ERow()", NonzeroStages(errorWeights));
 
             private static List<string> NonzeroStages(EquatableArray<CoefficientSpec> coefficients) =>
-                [.. coefficients.Select(static (c, j) => (c, j + 1)).Where(static p => !p.c.IsZero).Select(static p => $"hk{p.Item2}")];
+                [.. coefficients.Select(static (c, j) => (c, j + 1)).Where(static p => !p.c.IsZero).Select(static p => $"k{p.Item2}")];
 
-            // head + ", hkⱼ…" + ")", at most StagesPerLine stages to a line.
+            // head + ", kⱼ…" + ")", at most StagesPerLine stages to a line.
             private static string Call(string head, List<string> stages)
             {
                 var text = new StringBuilder(head);
@@ -463,7 +463,7 @@ public sealed partial class ButcherTableauGenerator
             }
 
             /// <summary>
-            /// <c>y.add(hk1, s.A(3, 1)).add_(hk2, s.A(3, 2))</c>: a fresh tensor from the first nonzero term, then fused
+            /// <c>th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))</c>: a fresh tensor from the first nonzero term, then fused
             /// in-place multiply-adds (all in place when the base is already a fresh tensor), at most
             /// <see cref="TermsPerLine"/> terms to a line. Every term passes its coefficient's cached scalar, ±1
             /// included: TorchSharp's <c>add(t)</c> creates a native <c>Scalar(1)</c> per call that only the finalizer
@@ -508,7 +508,7 @@ public sealed partial class ButcherTableauGenerator
             // ---- Dense output -------------------------------------------------------------------------------
 
             /// <summary>
-            /// <c>EvaluateDenseStages</c>: the dense output's extra stages s + 1, …, s + m, from the step's scaled stages
+            /// <c>EvaluateDenseStages</c>: the dense output's extra stages s + 1, …, s + m, from the step's slopes
             /// (and the dense stages before each), returned after the step's own in a step that shares its tensors.
             /// </summary>
             private void WriteDenseStages()
@@ -530,21 +530,21 @@ public sealed partial class ButcherTableauGenerator
                 {
                     $"using var scope = {KnownTypeNames.Torch}.NewDisposeScope();",
                     "var s = Scalars;",
-                    "var h = PerRow(dt, y);",
+                    "var h = StepScale(dt, y);",
                     string.Empty,
                 };
-                lines.Add("// The step's scaled stages hkⱼ, as Step returned them.");
-                lines.AddRange(used.Select(static j => $"var hk{j} = step.ScaledStages[{j - 1}];"));
+                lines.Add("// The step's slopes kⱼ, as Step returned them.");
+                lines.AddRange(used.Select(static j => $"var k{j} = step.Slopes[{j - 1}];"));
                 lines.Add(string.Empty);
-                lines.Add("// Dense stage i: Yi = y + Σⱼ aᵢⱼ·hkⱼ over the stages before it, then hki = h·f(t + cᵢ·dt, Yi).");
+                lines.Add("// Dense stage i: Yi = y + h·Σⱼ aᵢⱼ·kⱼ over the stages before it, then ki = f(t + cᵢ·dt, Yi).");
                 var dense = new List<string>();
                 for (var m = 0; m < aDense.Count; m++)
                 {
                     var i = _stages + m + 1;
                     lines.Add($"var Y{i} = {StageCombination("y", $"s.ARow({i})", aDense[m])};");
                     var time = spec.CDense!.Value[m].IsZero ? "t" : $"t.add(dt, s.C({i}))";
-                    lines.Add($"var hk{i} = ScaleSlope(f({time}, Y{i}), h);");
-                    dense.Add($"hk{i}.MoveToOuterDisposeScope()");
+                    lines.Add($"var k{i} = f({time}, Y{i});");
+                    dense.Add($"k{i}.MoveToOuterDisposeScope()");
                 }
 
                 lines.Add(string.Empty);
@@ -552,7 +552,8 @@ public sealed partial class ButcherTableauGenerator
                 lines.Add(Indent + "step.Y,");
                 lines.Add(Indent + "step.Error,");
                 lines.Add(Indent + "step.EndSlope,");
-                lines.Add(Indent + $"scaledStages: [.. step.ScaledStages, {string.Join(", ", dense)}]);");
+                lines.Add(Indent + "step.Dt,");
+                lines.Add(Indent + $"slopes: [.. step.Slopes, {string.Join(", ", dense)}]);");
 
                 writer.WriteLine($$"""
                     /// <inheritdoc/>
@@ -586,13 +587,10 @@ public sealed partial class ButcherTableauGenerator
                     lines.Add($"var {Power(k)} = {Power(k - 1)}.mul(th);");
                 }
 
-                if (spec.DenseOutputUsesEndSlope)
-                {
-                    lines.Add("var h = PerRow(dt, y);");
-                }
+                lines.Add(spec.DenseOutputUsesEndSlope ? "var h = PerRow(dt, y);" : "var h = PerRow(step.Dt, y);");
 
                 lines.Add(string.Empty);
-                lines.Add("// bᵢ(θ) per row, for each stage with a nonzero polynomial.");
+                lines.Add("// h·bᵢ(θ) per row, for each stage with a nonzero polynomial.");
                 var stages = new List<int>();
                 for (var i = 0; i < dense.Count; i++)
                 {
@@ -602,22 +600,21 @@ public sealed partial class ButcherTableauGenerator
                         continue;
                     }
 
-                    // The end slope's weight takes the step h per row, so that the product below is h·f(t + h, y₁).
+                    // Each weight takes the step h per row (the slopes are not scaled): in place on a fresh polynomial.
                     var polynomial = Polynomial(terms);
-                    var isEndSlope = spec.DenseOutputUsesEndSlope && i == _stages;
-                    var scale = !isEndSlope ? string.Empty : polynomial.Contains('.') ? ".mul_(h)" : ".mul(h)";
+                    var scale = polynomial.Contains('.') ? ".mul_(h)" : ".mul(h)";
                     lines.Add($"var b{i + 1} = {polynomial}{scale};");
                     stages.Add(i);
                 }
 
-                // y + Σ bᵢ(θ)·hkᵢ, one fused multiply-add per stage.
+                // y + Σ h·bᵢ(θ)·kᵢ, one fused multiply-add per stage.
                 lines.Add(string.Empty);
                 lines.Add(stages.Count == 0 ? "var result = y.clone();" : "var result = y");
                 for (var n = 0; n < stages.Count; n++)
                 {
                     var call = n == 0 ? "addcmul" : "addcmul_";
                     var end = n == stages.Count - 1 ? ";" : string.Empty;
-                    var stage = spec.DenseOutputUsesEndSlope && stages[n] == _stages ? "endSlope" : $"step.ScaledStages[{stages[n]}]";
+                    var stage = spec.DenseOutputUsesEndSlope && stages[n] == _stages ? "endSlope" : $"step.Slopes[{stages[n]}]";
                     lines.Add($"{Indent}.{call}({stage}, b{stages[n] + 1}, s.One){end}");
                 }
 

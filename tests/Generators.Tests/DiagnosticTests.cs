@@ -554,7 +554,7 @@ public sealed class DiagnosticTests
         var text = string.Concat(run.GeneratedSources.Values);
         Assert.Empty(run.OutputDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error));
         Assert.Contains("public override int DenseStages => 1;", text, StringComparison.Ordinal);
-        Assert.Contains("var Y3 = Combine(y, s.ARow(3), hk1, hk2);", text, StringComparison.Ordinal);
+        Assert.Contains("var Y3 = Combine(y, h, s.ARow(3), k1, k2);", text, StringComparison.Ordinal);
 
         var moved = HeunWithDenseStage
             .Replace("CDense = [1.0 / 2]", "CDense = [1.0 / 4]", StringComparison.Ordinal)

@@ -38,8 +38,8 @@ public sealed partial class EmitterSnapshotTests
         var source = run.GeneratedSources["Consumer.Schemes.Heun32.g.cs"];
         // a31 = 0 and b2 = 0: the combinations name only the stages with a nonzero weight (ARow and BRow skip the
         // same zeros).
-        Assert.Contains("var Y3 = Combine(y, s.ARow(3), hk2);", source, StringComparison.Ordinal);
-        Assert.Contains("var y1 = Combine(y, s.BRow(), hk1, hk3);", source, StringComparison.Ordinal);
+        Assert.Contains("var Y3 = Combine(y, h, s.ARow(3), k2);", source, StringComparison.Ordinal);
+        Assert.Contains("var y1 = Combine(y, h, s.BRow(), k1, k3);", source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,9 +93,10 @@ public sealed partial class EmitterSnapshotTests
         Assert.Contains("HasDenseOutput => true", source, StringComparison.Ordinal);
         Assert.Contains("Interpolate(", source, StringComparison.Ordinal);
 
-        // b₁(θ) = θ − 4/3 θ² + 5/9 θ³ starts from θ itself, out of place (th is only read), and needs no s.D(1, 1).
-        Assert.Contains("var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3));", source, StringComparison.Ordinal);
-        Assert.Contains("var b4 = th2.neg().add_(th3, s.D(4, 3));", source, StringComparison.Ordinal);
+        // b₁(θ) = θ − 4/3 θ² + 5/9 θ³ starts from θ itself, out of place (th is only read), and needs no s.D(1, 1);
+        // each weight takes the step h in place (the slopes are not scaled).
+        Assert.Contains("var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3)).mul_(h);", source, StringComparison.Ordinal);
+        Assert.Contains("var b4 = th2.neg().add_(th3, s.D(4, 3)).mul_(h);", source, StringComparison.Ordinal);
         Assert.DoesNotContain("s.D(1, 1)", source, StringComparison.Ordinal);
     }
 
@@ -196,7 +197,7 @@ public sealed partial class EmitterSnapshotTests
         var source = Assert.Single(run.GeneratedSources, static p => p.Key != "ButcherTableauRegistry.g.cs").Value;
 
         Assert.DoesNotContain("const double", source, StringComparison.Ordinal);
-        string[] markers = ["s.A(", "s.B(", "s.E(", "s.D(", "ScaleSlope(", "MoveToOuterDisposeScope", "addcmul", "new(0", "new(1", "new(-"];
+        string[] markers = ["s.A(", "s.B(", "s.E(", "s.D(", "StepScale(", "Combine(", "ErrorEstimate(", "MoveToOuterDisposeScope", "addcmul", "new(0", "new(1", "new(-"];
         var tooLong = source.Split('\n').Where(line => markers.Any(m => line.Contains(m, StringComparison.Ordinal)) && line.Length > 120).ToList();
         Assert.True(tooLong.Count == 0, $"{scheme}: lines over 120 characters:\n{string.Join("\n", tooLong)}");
     }

@@ -218,7 +218,7 @@ public sealed class GeneratedCodeRunsTests
         using var step = scheme.Step(Dynamics, t, dt, y, Dynamics(t, y));
 
         var stages = source.Stages;
-        Assert.Equal(stages, step.ScaledStages.Count);
+        Assert.Equal(stages, step.Slopes.Count);
         var references = new (double Y1, double Error, double[] Scaled)[t0.Length, 2];
         for (var row = 0; row < t0.Length; row++)
         {
@@ -234,7 +234,7 @@ public sealed class GeneratedCodeRunsTests
 
                 for (var i = 0; i < stages; i++)
                 {
-                    AssertClose(scaled[i], step.ScaledStages[i][row, d].ToDouble(), $"h·k{i + 1} of {where}");
+                    AssertClose(scaled[i], dt0[row] * step.Slopes[i][row, d].ToDouble(), $"h·k{i + 1} of {where}");
                 }
 
                 if (step.EndSlope is { } endSlope)
@@ -250,7 +250,7 @@ public sealed class GeneratedCodeRunsTests
         {
             double[] thetas = [0.0, 0.375, 1.0];
             var theta = tensor(thetas, float64);
-            var stagesBefore = step.ScaledStages.Select(static s => s.clone()).ToList();
+            var stagesBefore = step.Slopes.Select(static s => s.clone()).ToList();
             var thetaBefore = theta.clone();
 
             var endSlope = scheme.InterpolationUsesEndSlope ? Dynamics(t.add(dt), step.Y) : null;
@@ -260,7 +260,7 @@ public sealed class GeneratedCodeRunsTests
             var denseStages = source.CDense.Length;
             Assert.Equal(denseStages, scheme.DenseStages);
             var extended = scheme.EvaluateDenseStages(Dynamics, t, dt, y, step);
-            Assert.Equal(stages + denseStages, extended.ScaledStages.Count);
+            Assert.Equal(stages + denseStages, extended.Slopes.Count);
             Assert.Same(step.Y, extended.Y);
             if (denseStages > 0)
             {
@@ -279,7 +279,7 @@ public sealed class GeneratedCodeRunsTests
                     var scaled = ReferenceDenseStages(source, t0[row], dt0[row], y0[row, d], references[row, d].Scaled);
                     for (var i = 0; i < stages + denseStages; i++)
                     {
-                        AssertClose(scaled[i], extended.ScaledStages[i][row, d].ToDouble(), $"h·k{i + 1} of {scheme.Name}, row {row}, component {d}");
+                        AssertClose(scaled[i], dt0[row] * extended.Slopes[i][row, d].ToDouble(), $"h·k{i + 1} of {scheme.Name}, row {row}, component {d}");
                         var weight = dense[i].Select((c, k) => c.Value * Math.Pow(thetas[row], k + 1)).Sum();
                         expected += weight * scaled[i];
                     }
@@ -299,7 +299,7 @@ public sealed class GeneratedCodeRunsTests
             Assert.True(endSlope is null || endSlope.equal(endSlopeBefore!).all().item<bool>(), $"{scheme.Name}.Interpolate changed the end slope in place.");
             for (var i = 0; i < stages; i++)
             {
-                Assert.True(step.ScaledStages[i].equal(stagesBefore[i]).all().item<bool>(), $"{scheme.Name}.Interpolate changed h·k{i + 1} in place.");
+                Assert.True(step.Slopes[i].equal(stagesBefore[i]).all().item<bool>(), $"{scheme.Name}.Interpolate changed k{i + 1} in place.");
             }
         }
 

@@ -38,7 +38,7 @@ public sealed class HostInterpolationTests
         for (var row = 0; row < theta.Length; row++)
         {
             Tensor Row(Tensor x) => x.narrow(0, row, 1).contiguous();
-            var sub = new RungeKuttaStep(Row(step.Y), null, null, [.. step.ScaledStages.Select(Row)]);
+            var sub = new RungeKuttaStep(Row(step.Y), null, null, Row(dt), [.. step.Slopes.Select(Row)]);
             var alone = HostInterpolation.Interpolate(scheme, Row(y), sub, [dt.data<double>()[row]], Row(endSlope), [theta[row]]);
             Assert.True(alone.squeeze(0).eq(host[row]).all().item<bool>(), $"{name}, row {row}");
         }
@@ -53,16 +53,16 @@ public sealed class HostInterpolationTests
         var scheme = Schemes.Get(name);
         var (y, step, dt, endSlope) = Step(scheme, ScalarType.Float64);
         var theta = new[] { 0.1, 0.4, 0.6, 0.95, 0.5, 0.25, 0.8 };
-        var leaves = step.ScaledStages.Select(static k => k.detach().clone().requires_grad_(true)).ToArray();
-        var graphStep = new RungeKuttaStep(step.Y, null, null, leaves);
+        var leaves = step.Slopes.Select(static k => k.detach().clone().requires_grad_(true)).ToArray();
+        var graphStep = new RungeKuttaStep(step.Y, null, null, dt, leaves);
         var host = HostInterpolation.Interpolate(scheme, y, graphStep, dt.data<double>().ToArray(), endSlope, theta);
         Assert.True(host.requires_grad);
         var weights = randn_like(host);
         host.mul(weights).sum().backward();
         var hostGrads = leaves.Select(static l => l.grad?.clone() ?? zeros_like(l)).ToArray();
 
-        var again = step.ScaledStages.Select(static k => k.detach().clone().requires_grad_(true)).ToArray();
-        var generated = scheme.Interpolate(y, new RungeKuttaStep(step.Y, null, null, again), dt, endSlope, tensor(theta, dtype: ScalarType.Float64));
+        var again = step.Slopes.Select(static k => k.detach().clone().requires_grad_(true)).ToArray();
+        var generated = scheme.Interpolate(y, new RungeKuttaStep(step.Y, null, null, dt, again), dt, endSlope, tensor(theta, dtype: ScalarType.Float64));
         Assert.True(host.detach().allclose(generated.detach(), rtol: 1e-13, atol: 1e-14));
         generated.mul(weights).sum().backward();
         for (var i = 0; i < leaves.Length; i++)

@@ -48,15 +48,15 @@ public sealed class StageStatesTests
             var time = t.add(dt, tableau.C[i].Value);
             Assert.Equal(time.data<double>().ToArray(), calls[i - 1].T);
 
-            // ...which is y + Σⱼ aᵢⱼ·h·kⱼ of the tableau, and h·f there is the step's scaled stage.
+            // ...which is y + Σⱼ aᵢⱼ·h·kⱼ of the tableau, and f there is the step's slope.
             var expected = y.clone();
             for (var j = 0; j < i; j++)
             {
-                expected = expected.add(step.ScaledStages[j], tableau.A[i][j].Value);
+                expected = expected.add(step.Slopes[j].mul(h), tableau.A[i][j].Value);
             }
 
             Assert.True(states[i].allclose(expected, rtol: 1e-14, atol: 1e-14), $"{name}: stage {i + 1}'s state");
-            Assert.True(step.ScaledStages[i].allclose(F(time, states[i]).mul(h), rtol: 1e-14, atol: 1e-14), $"{name}: stage {i + 1}'s slope");
+            Assert.True(step.Slopes[i].allclose(F(time, states[i]), rtol: 1e-14, atol: 1e-14), $"{name}: stage {i + 1}'s slope");
         }
 
         if (scheme.IsFsal)

@@ -93,8 +93,8 @@ internal sealed class GridOutputs : IStepObserver, IDisposable
         using var scope = NewDisposeScope();
         var device = context.Y.device;
         var take = tensor(workRows.ToArray(), device: device);
-        var stages = context.Step.ScaledStages.Select(k => k.index_select(0, take)).ToArray();
-        var sub = new RungeKuttaStep(context.Step.Y.index_select(0, take), null, null, stages);
+        var slopes = context.Step.Slopes.Select(k => k.index_select(0, take)).ToArray();
+        var sub = new RungeKuttaStep(context.Step.Y.index_select(0, take), null, null, context.Step.Dt.index_select(0, take), slopes);
         var steps = workRows.Select(w => step[w]).ToArray();
         var values = HostInterpolation.Interpolate(scheme, context.Y.index_select(0, take), sub, steps, null, [.. thetas]);
         written.Add((rows.ToArray(), slots.ToArray(), values.DetachFromDisposeScope()));

@@ -145,7 +145,7 @@ internal sealed class OdeCheckpointFunction : autograd.SingleTensorFunction<OdeC
         var needsEndSlope = !scheme.HasDenseOutput || scheme.InterpolationUsesEndSlope;
         var endSlope = !needsEndSlope ? null : taken.EndSlope ?? stage(step.T.add(step.Dt), taken.Y);
         var dt = Pick(step.Dt);
-        var sub = new RungeKuttaStep(Pick(taken.Y), null, endSlope is null ? null : Pick(endSlope), [.. taken.ScaledStages.Select(Pick)]);
+        var sub = new RungeKuttaStep(Pick(taken.Y), null, endSlope is null ? null : Pick(endSlope), dt, [.. taken.Slopes.Select(Pick)]);
         sub = scheme.EvaluateDenseStages(stage, Pick(step.T), dt, Pick(y), sub);
         var values = !scheme.HasDenseOutput
             ? Hermite.Interpolate(Pick(y), sub.Y, Pick(k1), sub.EndSlope!, dt, held.Theta.to_type(y.dtype))

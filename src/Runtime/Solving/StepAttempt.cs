@@ -149,12 +149,12 @@ internal sealed class StepAttempt
     /// <summary>Keeps the step with its dense stages for the rest of the iteration, taking the dense stages out of their
     /// dispose scope.</summary>
     /// <param name="step">The step <see cref="RungeKuttaScheme.EvaluateDenseStages"/> returned.</param>
-    /// <param name="stages">The scheme's own stages s; the scaled stages after them are the dense ones.</param>
+    /// <param name="stages">The scheme's own stages s; the slopes after them are the dense ones.</param>
     public void SetDenseStep(RungeKuttaStep step, int stages)
     {
         DisposeDenseStages();
         DenseStep = step;
-        denseStages = [.. step.ScaledStages.Skip(stages)];
+        denseStages = [.. step.Slopes.Skip(stages)];
         foreach (var stage in denseStages)
         {
             stage.DetachFromDisposeScope();

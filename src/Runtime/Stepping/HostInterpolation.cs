@@ -8,7 +8,7 @@ namespace NeuralOde.Stepping;
 /// <summary>
 /// A scheme's continuous extension at fractions θ that the solver holds on the host: the weights bᵢ(θ) of every row
 /// are evaluated from the tableau's <see cref="ButcherTableau.BTheta"/> in float64 on the host (Horner), so that the
-/// state is <c>y + Σᵢ bᵢ(θ)·hkᵢ</c> in one pass over memory on the CPU without a graph, and otherwise one fused
+/// state is <c>y + Σᵢ h·bᵢ(θ)·kᵢ</c> in one pass over memory on the CPU without a graph, and otherwise one fused
 /// multiply-add per stage with a nonzero polynomial, with no tensor operation for the polynomials themselves.
 /// </summary>
 /// <remarks>
@@ -24,7 +24,7 @@ internal static class HostInterpolation
     /// <param name="scheme">The scheme; it must declare a continuous extension.</param>
     /// <param name="y">The states at the step's start, <c>[W, ...]</c>.</param>
     /// <param name="step">The step, with its dense stages when the scheme has some.</param>
-    /// <param name="dt">Each row's step, <c>[W]</c> (weights the end slope when the extension uses it, rounded to the state's dtype as the step used it).</param>
+    /// <param name="dt">Each row's step, <c>[W]</c> (weights every slope, rounded to the state's dtype as the step used it).</param>
     /// <param name="endSlope">f(t + dt, y₁), <c>[W, ...]</c>, when the extension uses it; else null.</param>
     /// <param name="theta">Each row's fraction of the step, <c>[W]</c>.</param>
     /// <returns>The states, <c>[W, ...]</c>, with the autograd graph of the inputs when one is being recorded.</returns>
@@ -43,7 +43,7 @@ internal static class HostInterpolation
             }
 
             var usesEndSlope = scheme.InterpolationUsesEndSlope && i == scheme.Stages;
-            terms.Add(usesEndSlope ? endSlope ?? throw new ArgumentNullException(nameof(endSlope)) : step.ScaledStages[i]);
+            terms.Add(usesEndSlope ? endSlope ?? throw new ArgumentNullException(nameof(endSlope)) : step.Slopes[i]);
             var w = new double[width];
             for (var r = 0; r < width; r++)
             {
@@ -54,8 +54,8 @@ internal static class HostInterpolation
                     value = (value + polynomial[k].Value) * theta[r];
                 }
 
-                // The end slope's weight takes the step as the step itself used it, in the state's dtype.
-                w[r] = usesEndSlope ? value * (y.dtype == ScalarType.Float32 ? (float)dt[r] : dt[r]) : value;
+                // Each weight takes the step as the step itself used it, in the state's dtype (the slopes are not scaled).
+                w[r] = value * (y.dtype == ScalarType.Float32 ? (float)dt[r] : dt[r]);
             }
 
             weights.Add(w);

@@ -50,7 +50,7 @@ public abstract class RungeKuttaScheme
     /// <param name="dt">Each row's step (negative when integrating backwards), <c>[B]</c>.</param>
     /// <param name="y">The state, <c>[B, ...]</c>.</param>
     /// <param name="k1">The slope <c>f(t, y)</c>, <c>[B, ...]</c>; it is read, never modified.</param>
-    /// <returns>The new state, the error estimate, the FSAL slope and the scaled stages, owned by the caller.</returns>
+    /// <returns>The new state, the error estimate, the FSAL slope and the slopes, owned by the caller (not the given k1 and dt).</returns>
     public abstract RungeKuttaStep Step(StageFunction f, Tensor t, Tensor dt, Tensor y, Tensor k1);
 
     /// <summary>Gets the declared order of the scheme's own continuous extension (checked by the generator), or null
@@ -71,14 +71,14 @@ public abstract class RungeKuttaScheme
 
     /// <summary>
     /// Evaluates the continuous extension's extra stages of a step, once per step that holds an output time:
-    /// hkᵢ = h·f(t + cᵢ·dt, y + Σⱼ aᵢⱼ·hkⱼ) for i = s + 1, …, s + <see cref="DenseStages"/>, from the step's own stages.
+    /// kᵢ = f(t + cᵢ·dt, y + h·Σⱼ aᵢⱼ·kⱼ) for i = s + 1, …, s + <see cref="DenseStages"/>, from the step's own stages.
     /// </summary>
     /// <param name="f">The right-hand side; it is called <see cref="DenseStages"/> times.</param>
     /// <param name="t">Each row's time at the step's start, <c>[B]</c>.</param>
     /// <param name="dt">The step per row that produced <paramref name="step"/>, <c>[B]</c>.</param>
     /// <param name="y">The state at the step's start, <c>[B, ...]</c>.</param>
     /// <param name="step">The step taken from <paramref name="y"/>.</param>
-    /// <returns>The step with its s scaled stages followed by the m dense ones, each <c>[B, ...]</c>, to pass to
+    /// <returns>The step with its s slopes followed by the m dense ones, each <c>[B, ...]</c>, to pass to
     /// <c>Interpolate</c>; it shares <paramref name="step"/>'s tensors (dispose one of the two), and it is
     /// <paramref name="step"/> itself when the scheme has no dense stages.</returns>
     public virtual RungeKuttaStep EvaluateDenseStages(StageFunction f, Tensor t, Tensor dt, Tensor y, RungeKuttaStep step) => step;
@@ -121,7 +121,7 @@ public abstract class RungeKuttaScheme
     protected void RequireDenseStages(RungeKuttaStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        if (step.ScaledStages.Count < Stages + DenseStages)
+        if (step.Slopes.Count < Stages + DenseStages)
         {
             throw new ArgumentException(
                 $"The dense output of '{Name}' needs {DenseStages} extra stage(s) that this step does not hold; pass the step returned by EvaluateDenseStages.", nameof(step));
@@ -148,26 +148,27 @@ public abstract class RungeKuttaScheme
     /// <returns>A view of <paramref name="perRow"/> as <c>[B, 1, …, 1]</c>.</returns>
     protected static Tensor PerRow(Tensor perRow, Tensor y) => StepKernels.PerRow(perRow, y);
 
-    /// <summary>Scales a freshly evaluated slope by the per-row step, in place unless autograd records a graph.</summary>
-    /// <param name="k">A slope the step owns, <c>[B, ...]</c>.</param>
-    /// <param name="h">The per-row step from <see cref="PerRow"/>.</param>
-    /// <returns><c>h·k</c>.</returns>
-    protected static Tensor ScaleSlope(Tensor k, Tensor h) => StepKernels.ScaleSlope(k, h);
+    /// <summary>The per-row step as the scale of the step's combinations: see <see cref="StepKernels.StepScale"/>.</summary>
+    /// <param name="dt">The per-row step, <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, ...]</c>.</param>
+    /// <returns>The scale, <c>[B, 1, …, 1]</c> or <c>[B, ...]</c>.</returns>
+    protected static Tensor StepScale(Tensor dt, Tensor y) => StepKernels.StepScale(dt, y);
 
-    /// <summary><c>start + Σⱼ wⱼ·termⱼ</c> (or the sum alone without a start), a new tensor: see
-    /// <see cref="StepKernels.Combine"/>.</summary>
-    /// <param name="start">The start, <c>[B, ...]</c>, or null.</param>
-    /// <param name="weights">The nonzero weights, one per term.</param>
-    /// <param name="terms">The terms, <c>[B, ...]</c> each.</param>
+    /// <summary><c>start + h·Σⱼ wⱼ·kⱼ</c>, a new tensor: see <see cref="StepKernels.Combine"/>.</summary>
+    /// <param name="start">The start, <c>[B, ...]</c>.</param>
+    /// <param name="h">The step's scale from <see cref="StepScale"/>.</param>
+    /// <param name="weights">The nonzero weights, one per slope.</param>
+    /// <param name="slopes">The slopes, <c>[B, ...]</c> each.</param>
     /// <returns>The combination, <c>[B, ...]</c>.</returns>
-    protected static Tensor Combine(Tensor? start, CombinationWeights weights, params Tensor[] terms) => StepKernels.Combine(start, weights, terms);
+    protected static Tensor Combine(Tensor start, Tensor h, CombinationWeights weights, params Tensor[] slopes) => StepKernels.Combine(start, h, weights, slopes);
 
-    /// <summary>The embedded error estimate <c>Σⱼ eⱼ·hkⱼ</c> without an autograd graph: see
+    /// <summary>The embedded error estimate <c>h·Σⱼ eⱼ·kⱼ</c> without an autograd graph: see
     /// <see cref="StepKernels.ErrorEstimate"/>.</summary>
-    /// <param name="weights">The nonzero error weights, one per term.</param>
-    /// <param name="terms">The scaled stages with a nonzero weight, <c>[B, ...]</c> each.</param>
+    /// <param name="h">The step's scale from <see cref="StepScale"/>.</param>
+    /// <param name="weights">The nonzero error weights, one per slope.</param>
+    /// <param name="slopes">The slopes with a nonzero weight, <c>[B, ...]</c> each.</param>
     /// <returns>The estimate, <c>[B, ...]</c>.</returns>
-    protected static Tensor ErrorEstimate(CombinationWeights weights, params Tensor[] terms) => StepKernels.ErrorEstimate(weights, terms);
+    protected static Tensor ErrorEstimate(Tensor h, CombinationWeights weights, params Tensor[] slopes) => StepKernels.ErrorEstimate(h, weights, slopes);
 
     /// <summary>Returns the scheme's name.</summary>
     /// <returns>The name.</returns>

@@ -12,16 +12,19 @@ public sealed class RungeKuttaStep : IDisposable
     /// <param name="y">The propagated solution at <c>t + dt</c>, <c>[B, ...]</c>.</param>
     /// <param name="error">The local error estimate <c>h·Σ eᵢkᵢ</c>, <c>[B, ...]</c>, or null without embedded weights.</param>
     /// <param name="endSlope">The slope <c>f(t + dt, y)</c> when the scheme is FSAL, else null.</param>
-    /// <param name="scaledStages">The stage slopes scaled by each row's step, <c>h·kᵢ</c>, each <c>[B, ...]</c>.</param>
+    /// <param name="dt">The per-row step the step was taken with, <c>[B]</c> (not owned by the step).</param>
+    /// <param name="slopes">The stage slopes <c>kᵢ</c>, each <c>[B, ...]</c>: the first is the step's given <c>k1</c>
+    /// (not owned by the step).</param>
     /// <param name="stageStates">The states the stage slopes were evaluated at, <c>Yᵢ</c> for i = 1…s, each
     /// <c>[B, ...]</c>: the first is the step's input <c>y</c> itself (not owned by the step), or null when the
     /// step does not report them (a sub-step assembled from another step's rows).</param>
-    public RungeKuttaStep(Tensor y, Tensor? error, Tensor? endSlope, IReadOnlyList<Tensor> scaledStages, IReadOnlyList<Tensor>? stageStates = null)
+    public RungeKuttaStep(Tensor y, Tensor? error, Tensor? endSlope, Tensor dt, IReadOnlyList<Tensor> slopes, IReadOnlyList<Tensor>? stageStates = null)
     {
         Y = y;
         Error = error;
         EndSlope = endSlope;
-        ScaledStages = scaledStages;
+        Dt = dt;
+        Slopes = slopes;
         StageStates = stageStates;
     }
 
@@ -34,8 +37,14 @@ public sealed class RungeKuttaStep : IDisposable
     /// <summary>Gets <c>f(t + dt, Y)</c> for FSAL schemes (the next step's first stage, for free); null otherwise.</summary>
     public Tensor? EndSlope { get; }
 
-    /// <summary>Gets the stage slopes scaled by the per-row step, <c>h·kᵢ</c> for i = 1…s, each <c>[B, ...]</c>.</summary>
-    public IReadOnlyList<Tensor> ScaledStages { get; }
+    /// <summary>Gets the per-row step <c>h</c> the step was taken with, <c>[B]</c>: every increment of the step is
+    /// <c>h·Σ wᵢ·kᵢ</c> over <see cref="Slopes"/>.</summary>
+    public Tensor Dt { get; }
+
+    /// <summary>Gets the stage slopes <c>kᵢ = f(t + cᵢ·h, Yᵢ)</c> for i = 1…s (then the dense stages, for a step from
+    /// <see cref="RungeKuttaScheme.EvaluateDenseStages"/>), each <c>[B, ...]</c>, as the right-hand side returned them:
+    /// not scaled by the step. The first is the step's given <c>k1</c>.</summary>
+    public IReadOnlyList<Tensor> Slopes { get; }
 
     /// <summary>
     /// Gets the states the stage slopes were evaluated at, <c>Yᵢ = y + Σⱼ aᵢⱼ·h·kⱼ</c> for i = 1…s, each
@@ -66,16 +75,22 @@ public sealed class RungeKuttaStep : IDisposable
         }
     }
 
-    /// <summary>Disposes every tensor of the step that is still alive (not the first stage state: it is the step's input).</summary>
+    /// <summary>Disposes every tensor of the step that is still alive (not the first slope nor the first stage state, nor
+    /// <see cref="Dt"/>: they are the step's inputs).</summary>
     public void Dispose()
     {
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { Dt };
         if (StageStates is { Count: > 0 } states)
         {
             seen.Add(states[0]);
         }
 
-        foreach (var tensor in ScaledStages.Concat(StageStates ?? []).Append(Y).Append(Error).Append(EndSlope))
+        if (Slopes.Count > 0)
+        {
+            seen.Add(Slopes[0]);
+        }
+
+        foreach (var tensor in Slopes.Concat(StageStates ?? []).Append(Y).Append(Error).Append(EndSlope))
         {
             if (tensor is not null && seen.Add(tensor) && !tensor.IsInvalid)
             {

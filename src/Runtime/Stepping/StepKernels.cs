@@ -35,18 +35,45 @@ public static class StepKernels
     }
 
     /// <summary>
-    /// <c>start + Σⱼ wⱼ·termⱼ</c> elementwise (or <c>Σⱼ wⱼ·termⱼ</c> without a start), a new tensor, evaluated left to
-    /// right (((start + w₁t₁) + w₂t₂) + …). On the CPU, when no autograd graph is being recorded, it is one pass over
-    /// memory per eight terms, summed in registers into a single new tensor (no intermediate tensors, no per-term
-    /// operation); otherwise the same chain of tensor operations. Every element is computed by the same expression
-    /// wherever it sits, so a row's result does not depend on the other rows.
+    /// The per-row step as the scale of a step's combinations: <see cref="PerRow"/>'s <c>[B, 1, …, 1]</c> view of
+    /// <paramref name="dt"/>, or, on the CPU without an autograd graph when a row holds fewer elements than a vector
+    /// register, the step repeated over each row's elements (<paramref name="y"/>'s shape), so that the combinations'
+    /// passes over memory scale element by element. Computed once per step and shared by its combinations.
+    /// </summary>
+    /// <param name="dt">The per-row step, <c>[B]</c>.</param>
+    /// <param name="y">The state, <c>[B, ...]</c>.</param>
+    /// <returns>The scale, <c>[B, 1, …, 1]</c> or <c>[B, ...]</c>.</returns>
+    public static Tensor StepScale(Tensor dt, Tensor y)
+    {
+        var h = PerRow(dt, y);
+        var rows = y.size(0);
+        var perRow = rows == 0 ? 0 : y.numel() / rows;
+        var lanes = y.dtype == ScalarType.Float64 ? Vector<double>.Count : Vector<float>.Count;
+        if (perRow >= lanes || perRow <= 1 || y.device_type != DeviceType.CPU || torch.is_grad_enabled())
+        {
+            return h;
+        }
+
+        using var expanded = h.expand_as(y);
+        h.Dispose();
+        return expanded.contiguous();
+    }
+
+    /// <summary>
+    /// <c>start + scale·Σⱼ wⱼ·termⱼ</c> elementwise (<c>scale·Σⱼ wⱼ·termⱼ</c> without a start), a new tensor: the
+    /// weighted sum left to right (((w₁t₁) + w₂t₂) + …), then multiplied by the scale and added to the start. On the
+    /// CPU, when no autograd graph is being recorded, it is one pass over memory for up to eight terms, summed in
+    /// registers; otherwise the same operations as tensors. Every element is computed by the same expression wherever
+    /// it sits, so a row's result does not depend on the other rows.
     /// </summary>
     /// <param name="start">The start, <c>[B, ...]</c>, or null.</param>
+    /// <param name="scale">The per-row scale from <see cref="StepScale"/>, <c>[B, 1, …, 1]</c> or the start's shape.</param>
     /// <param name="weights">The nonzero weights, one per term.</param>
     /// <param name="terms">The terms, each of the start's shape and dtype.</param>
     /// <returns>The combination, <c>[B, ...]</c>.</returns>
-    public static Tensor Combine(Tensor? start, CombinationWeights weights, params Tensor[] terms)
+    public static Tensor Combine(Tensor? start, Tensor scale, CombinationWeights weights, params Tensor[] terms)
     {
+        ArgumentNullException.ThrowIfNull(scale);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(terms);
         if (terms.Length != weights.Values.Length || terms.Length == 0)
@@ -55,46 +82,37 @@ public static class StepKernels
         }
 
         var first = start ?? terms[0];
-        if (OnHost(first, start, terms))
+        if (OnHost(first, start, terms) && scale.device_type == DeviceType.CPU && scale.dtype == first.dtype && scale.is_contiguous())
         {
             return first.dtype == ScalarType.Float32
-                ? HostCombine<float>(start, weights.Values, terms)
-                : HostCombine<double>(start, weights.Values, terms);
+                ? HostCombine<float>(start, scale, weights.Values, terms)
+                : HostCombine<double>(start, scale, weights.Values, terms);
         }
 
         var scalars = weights.Scalars;
-        var result = start is null ? terms[0].mul(scalars[0]) : start.add(terms[0], scalars[0]);
+        var sum = terms[0].mul(scalars[0]);
         for (var j = 1; j < terms.Length; j++)
         {
-            result = result.add_(terms[j], scalars[j]);
+            sum = sum.add_(terms[j], scalars[j]);
         }
 
-        return result;
+        sum = sum.mul_(scale);
+        return start is null ? sum : sum.add_(start);
     }
 
     /// <summary>
-    /// The embedded error estimate <c>Σⱼ eⱼ·hkⱼ</c>, computed without an autograd graph: it only steers the step size
-    /// and is never differentiated, so recording it would cost graph nodes for nothing (and on the CPU it is then one
-    /// pass over memory, as <see cref="Combine"/> without a graph).
+    /// The embedded error estimate <c>scale·Σⱼ eⱼ·kⱼ</c>, computed without an autograd graph: it only steers the step
+    /// size and is never differentiated (on the CPU it is then one pass over memory, as <see cref="Combine(Tensor?, Tensor, CombinationWeights, Tensor[])"/>).
     /// </summary>
+    /// <param name="scale">The per-row scale from <see cref="StepScale"/>.</param>
     /// <param name="weights">The nonzero error weights, one per term.</param>
-    /// <param name="terms">The scaled stages with a nonzero weight, <c>[B, ...]</c> each.</param>
+    /// <param name="terms">The slopes with a nonzero weight, <c>[B, ...]</c> each.</param>
     /// <returns>The estimate, <c>[B, ...]</c>, without a graph.</returns>
-    public static Tensor ErrorEstimate(CombinationWeights weights, params Tensor[] terms)
+    public static Tensor ErrorEstimate(Tensor scale, CombinationWeights weights, params Tensor[] terms)
     {
         using var noGraph = torch.no_grad();
-        return Combine(null, weights, terms);
+        return Combine(null, scale, weights, terms);
     }
-
-    /// <summary>
-    /// Scales a freshly evaluated slope by the per-row step: in place when no autograd graph is being recorded
-    /// (the fastest form), out of place when one is (an in-place op could invalidate a saved activation).
-    /// </summary>
-    /// <param name="k">A slope the step owns, <c>[B, ...]</c>.</param>
-    /// <param name="h">The per-row step from <see cref="PerRow"/>.</param>
-    /// <returns><c>h·k</c>.</returns>
-    public static Tensor ScaleSlope(Tensor k, Tensor h) =>
-        torch.is_grad_enabled() ? k.mul(h) : k.mul_(h);
 
     /// <summary>Creates a cached scalar for a tableau coefficient (generated code caches one per coefficient).</summary>
     /// <param name="value">The coefficient.</param>
@@ -127,24 +145,123 @@ public static class StepKernels
         return true;
     }
 
-    private static Tensor HostCombine<T>(Tensor? start, double[] weights, Tensor[] terms)
+    private static Tensor HostCombine<T>(Tensor? start, Tensor scale, double[] weights, Tensor[] terms)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        // empty_like, not empty(shape): reading a shape allocates an array through a callback from native code.
         var result = empty_like(start ?? terms[0]);
         var output = MemoryMarshal.Cast<byte, T>(result.bytes);
-
-        // Up to eight terms per pass, summed in registers and stored once: ((a + w₁x₁) + w₂x₂) + … + w₈x₈, each
-        // product rounded before it is added. The first pass starts from `start` (or from w₁x₁ without one), the next
-        // ones from the result so far: every element gets the bits of the left-to-right sum, whatever its position.
+        var scales = MemoryMarshal.Cast<byte, T>(scale.bytes);
         ReadOnlySpan<T> first = start is null ? default : MemoryMarshal.Cast<byte, T>(start.bytes);
+
+        // Up to eight terms per pass summed in registers; the last pass scales the sum and adds the start. With more
+        // terms, the earlier passes store the partial sum (in T, the bits the registers held) for the next.
         for (var j = 0; j < terms.Length; j += TermsPerPass)
         {
             var pass = new PassTerms<T>(terms, weights, j);
-            Pass(j == 0 ? first : output, in pass, output);
+            var partial = j == 0 ? default : (ReadOnlySpan<T>)output;
+            if (j + TermsPerPass < terms.Length)
+            {
+                Pass(partial, in pass, output);
+            }
+            else
+            {
+                ScaledPass(partial, in pass, scales, first, output);
+            }
         }
 
         return result;
+    }
+
+    // result = start + scale·(partial + w₁x₁ + … + w_count·x_count) (partial and start may be empty), the sum left to
+    // right. The scale holds one value per row (each row's elements contiguous) or one per element.
+    private static void ScaledPass<T>(ReadOnlySpan<T> partial, in PassTerms<T> p, ReadOnlySpan<T> scales, ReadOnlySpan<T> start, Span<T> result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var n = result.Length;
+        if (n == 0)
+        {
+            return;
+        }
+
+        if (scales.Length == n)
+        {
+            ScaledRange(partial, in p, scales, start, result, 0, n);
+            return;
+        }
+
+        var perRow = scales.Length == 0 ? 0 : n / scales.Length;
+        for (var row = 0; row < scales.Length; row++)
+        {
+            ScaledRange(partial, in p, scales.Slice(row, 1), start, result, row * perRow, perRow);
+        }
+    }
+
+    // ScaledPass over elements [offset, offset + length), with one scale for all of them (scales of length 1) or one each.
+    private static void ScaledRange<T>(ReadOnlySpan<T> partial, in PassTerms<T> p, ReadOnlySpan<T> scales, ReadOnlySpan<T> start, Span<T> result, int offset, int length)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var lanes = Vector<T>.Count;
+        var count = p.Count;
+        var hasPartial = !partial.IsEmpty;
+        var hasStart = !start.IsEmpty;
+        var perElement = scales.Length != 1;
+        var rowScale = perElement ? Vector<T>.Zero : new Vector<T>(scales[0]);
+        var (v1, v2, v3, v4) = (new Vector<T>(p.W1), new Vector<T>(p.W2), new Vector<T>(p.W3), new Vector<T>(p.W4));
+        var (v5, v6, v7, v8) = (new Vector<T>(p.W5), new Vector<T>(p.W6), new Vector<T>(p.W7), new Vector<T>(p.W8));
+        var end = offset + length;
+        var k = offset;
+        for (; k + lanes <= end; k += lanes)
+        {
+            var acc = v1 * new Vector<T>(p.X1.Slice(k, lanes));
+            acc = hasPartial ? new Vector<T>(partial.Slice(k, lanes)) + acc : acc;
+            if (count > 1)
+            {
+                acc += v2 * new Vector<T>(p.X2.Slice(k, lanes));
+                if (count > 2)
+                {
+                    acc += v3 * new Vector<T>(p.X3.Slice(k, lanes));
+                    if (count > 3)
+                    {
+                        acc += v4 * new Vector<T>(p.X4.Slice(k, lanes));
+                        if (count > 4)
+                        {
+                            acc += v5 * new Vector<T>(p.X5.Slice(k, lanes));
+                            if (count > 5)
+                            {
+                                acc += v6 * new Vector<T>(p.X6.Slice(k, lanes));
+                                if (count > 6)
+                                {
+                                    acc += v7 * new Vector<T>(p.X7.Slice(k, lanes));
+                                    if (count > 7)
+                                    {
+                                        acc += v8 * new Vector<T>(p.X8.Slice(k, lanes));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            acc = (perElement ? new Vector<T>(scales.Slice(k, lanes)) : rowScale) * acc;
+            acc = hasStart ? new Vector<T>(start.Slice(k, lanes)) + acc : acc;
+            acc.CopyTo(result.Slice(k, lanes));
+        }
+
+        for (; k < end; k++)
+        {
+            var acc = p.W1 * p.X1[k];
+            acc = hasPartial ? partial[k] + acc : acc;
+            acc = count > 1 ? acc + (p.W2 * p.X2[k]) : acc;
+            acc = count > 2 ? acc + (p.W3 * p.X3[k]) : acc;
+            acc = count > 3 ? acc + (p.W4 * p.X4[k]) : acc;
+            acc = count > 4 ? acc + (p.W5 * p.X5[k]) : acc;
+            acc = count > 5 ? acc + (p.W6 * p.X6[k]) : acc;
+            acc = count > 6 ? acc + (p.W7 * p.X7[k]) : acc;
+            acc = count > 7 ? acc + (p.W8 * p.X8[k]) : acc;
+            acc = (perElement ? scales[k] : scales[0]) * acc;
+            result[k] = hasStart ? start[k] + acc : acc;
+        }
     }
 
     // result = a + w₁x₁ + … + w_count·x_count, left to right (a empty: w₁x₁ + …); result may be a. The term count is

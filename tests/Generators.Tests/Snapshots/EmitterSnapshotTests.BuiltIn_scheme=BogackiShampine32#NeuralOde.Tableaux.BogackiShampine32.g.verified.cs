@@ -89,32 +89,31 @@ namespace NeuralOde.Tableaux
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
-                var h = PerRow(dt, y);
+                var h = StepScale(dt, y);
 
-                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
-                var hk1 = k1.mul(h);
-                var Y2 = Combine(y, s.ARow(2), hk1);
-                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
-                var Y3 = Combine(y, s.ARow(3), hk2);
-                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
+                // Stage i: its state Yi = y + h·Σⱼ aᵢⱼ·kⱼ, then ki = f(t + cᵢ·dt, Yi).
+                var Y2 = Combine(y, h, s.ARow(2), k1);
+                var k2 = f(t.add(dt, s.C(2)), Y2);
+                var Y3 = Combine(y, h, s.ARow(3), k2);
+                var k3 = f(t.add(dt, s.C(3)), Y3);
 
                 // FSAL: the last stage is evaluated at the new solution.
-                var y1 = Combine(y, s.BRow(), hk1, hk2, hk3); // b4 = 0: skipped
+                var y1 = Combine(y, h, s.BRow(), k1, k2, k3); // b4 = 0: skipped
                 var k4 = f(t.add(dt, s.C(4)), y1);
-                var hk4 = k4.mul(h);
 
-                var error = ErrorEstimate(s.ERow(), hk1, hk2, hk3, hk4);
+                var error = ErrorEstimate(h, s.ERow(), k1, k2, k3, k4);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: k4.MoveToOuterDisposeScope(),
-                    scaledStages:
+                    dt,
+                    slopes:
                     [
-                        hk1.MoveToOuterDisposeScope(),
-                        hk2.MoveToOuterDisposeScope(),
-                        hk3.MoveToOuterDisposeScope(),
-                        hk4.MoveToOuterDisposeScope(),
+                        k1,
+                        k2.MoveToOuterDisposeScope(),
+                        k3.MoveToOuterDisposeScope(),
+                        k4,
                     ],
                     stageStates:
                     [
@@ -136,18 +135,19 @@ namespace NeuralOde.Tableaux
                 var th = PerRow(theta, y);
                 var th2 = th.mul(th);
                 var th3 = th2.mul(th);
+                var h = PerRow(step.Dt, y);
 
-                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3));
-                var b2 = th2.add(th3, s.D(2, 3));
-                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3));
-                var b4 = th2.neg().add_(th3, s.D(4, 3));
+                // h·bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3)).mul_(h);
+                var b2 = th2.add(th3, s.D(2, 3)).mul_(h);
+                var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).mul_(h);
+                var b4 = th2.neg().add_(th3, s.D(4, 3)).mul_(h);
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, s.One)
-                    .addcmul_(step.ScaledStages[1], b2, s.One)
-                    .addcmul_(step.ScaledStages[2], b3, s.One)
-                    .addcmul_(step.ScaledStages[3], b4, s.One);
+                    .addcmul(step.Slopes[0], b1, s.One)
+                    .addcmul_(step.Slopes[1], b2, s.One)
+                    .addcmul_(step.Slopes[2], b3, s.One)
+                    .addcmul_(step.Slopes[3], b4, s.One);
                 return result.MoveToOuterDisposeScope();
             }
         }

@@ -62,18 +62,18 @@ namespace NeuralOde.Tableaux
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
-                var h = PerRow(dt, y);
+                var h = StepScale(dt, y);
 
-                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
-                var hk1 = k1.mul(h);
+                // Stage i: its state Yi = y + h·Σⱼ aᵢⱼ·kⱼ, then ki = f(t + cᵢ·dt, Yi).
 
-                var y1 = Combine(y, s.BRow(), hk1);
+                var y1 = Combine(y, h, s.BRow(), k1);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope()],
+                    dt,
+                    slopes: [k1],
                     stageStates: [y]);
             }
         }

@@ -63,20 +63,20 @@ namespace NeuralOde.Tableaux
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
-                var h = PerRow(dt, y);
+                var h = StepScale(dt, y);
 
-                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
-                var hk1 = k1.mul(h);
-                var Y2 = Combine(y, s.ARow(2), hk1);
-                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                // Stage i: its state Yi = y + h·Σⱼ aᵢⱼ·kⱼ, then ki = f(t + cᵢ·dt, Yi).
+                var Y2 = Combine(y, h, s.ARow(2), k1);
+                var k2 = f(t.add(dt, s.C(2)), Y2);
 
-                var y1 = Combine(y, s.BRow(), hk1, hk2);
+                var y1 = Combine(y, h, s.BRow(), k1, k2);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error: null,
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()],
+                    dt,
+                    slopes: [k1, k2.MoveToOuterDisposeScope()],
                     stageStates: [y, Y2.MoveToOuterDisposeScope()]);
             }
         }

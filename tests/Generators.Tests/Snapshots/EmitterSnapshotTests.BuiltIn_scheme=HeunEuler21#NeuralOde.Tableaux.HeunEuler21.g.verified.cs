@@ -70,21 +70,21 @@ namespace NeuralOde.Tableaux
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
-                var h = PerRow(dt, y);
+                var h = StepScale(dt, y);
 
-                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
-                var hk1 = k1.mul(h);
-                var Y2 = Combine(y, s.ARow(2), hk1);
-                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
+                // Stage i: its state Yi = y + h·Σⱼ aᵢⱼ·kⱼ, then ki = f(t + cᵢ·dt, Yi).
+                var Y2 = Combine(y, h, s.ARow(2), k1);
+                var k2 = f(t.add(dt, s.C(2)), Y2);
 
-                var y1 = Combine(y, s.BRow(), hk1, hk2);
-                var error = ErrorEstimate(s.ERow(), hk1, hk2);
+                var y1 = Combine(y, h, s.BRow(), k1, k2);
+                var error = ErrorEstimate(h, s.ERow(), k1, k2);
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: null,
-                    scaledStages: [hk1.MoveToOuterDisposeScope(), hk2.MoveToOuterDisposeScope()],
+                    dt,
+                    slopes: [k1, k2.MoveToOuterDisposeScope()],
                     stageStates: [y, Y2.MoveToOuterDisposeScope()]);
             }
 
@@ -98,14 +98,15 @@ namespace NeuralOde.Tableaux
                 var s = Scalars;
                 var th = PerRow(theta, y);
                 var th2 = th.mul(th);
+                var h = PerRow(step.Dt, y);
 
-                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
-                var b1 = th.add(th2, s.D(1, 2));
-                var b2 = th2.mul(s.D(2, 2));
+                // h·bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                var b1 = th.add(th2, s.D(1, 2)).mul_(h);
+                var b2 = th2.mul(s.D(2, 2)).mul_(h);
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, s.One)
-                    .addcmul_(step.ScaledStages[1], b2, s.One);
+                    .addcmul(step.Slopes[0], b1, s.One)
+                    .addcmul_(step.Slopes[1], b2, s.One);
                 return result.MoveToOuterDisposeScope();
             }
         }

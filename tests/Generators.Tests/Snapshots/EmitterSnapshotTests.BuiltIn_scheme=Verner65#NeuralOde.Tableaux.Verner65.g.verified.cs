@@ -148,42 +148,42 @@ namespace NeuralOde.Tableaux
             {
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var s = Scalars;
-                var h = PerRow(dt, y);
+                var h = StepScale(dt, y);
 
-                // Stage i: its state Yi = y + Σⱼ aᵢⱼ·hkⱼ, then hki = h·f(t + cᵢ·dt, Yi).
-                var hk1 = k1.mul(h);
-                var Y2 = Combine(y, s.ARow(2), hk1);
-                var hk2 = ScaleSlope(f(t.add(dt, s.C(2)), Y2), h);
-                var Y3 = Combine(y, s.ARow(3), hk1, hk2);
-                var hk3 = ScaleSlope(f(t.add(dt, s.C(3)), Y3), h);
-                var Y4 = Combine(y, s.ARow(4), hk1, hk2, hk3);
-                var hk4 = ScaleSlope(f(t.add(dt, s.C(4)), Y4), h);
-                var Y5 = Combine(y, s.ARow(5), hk1, hk2, hk3, hk4);
-                var hk5 = ScaleSlope(f(t.add(dt, s.C(5)), Y5), h);
-                var Y6 = Combine(y, s.ARow(6), hk1, hk2, hk3, hk4, hk5);
-                var hk6 = ScaleSlope(f(t.add(dt, s.C(6)), Y6), h);
-                var Y7 = Combine(y, s.ARow(7), hk1, hk2, hk3, hk4, hk5);
-                var hk7 = ScaleSlope(f(t.add(dt, s.C(7)), Y7), h);
-                var Y8 = Combine(y, s.ARow(8), hk1, hk2, hk3, hk4, hk5, hk7);
-                var hk8 = ScaleSlope(f(t.add(dt, s.C(8)), Y8), h);
+                // Stage i: its state Yi = y + h·Σⱼ aᵢⱼ·kⱼ, then ki = f(t + cᵢ·dt, Yi).
+                var Y2 = Combine(y, h, s.ARow(2), k1);
+                var k2 = f(t.add(dt, s.C(2)), Y2);
+                var Y3 = Combine(y, h, s.ARow(3), k1, k2);
+                var k3 = f(t.add(dt, s.C(3)), Y3);
+                var Y4 = Combine(y, h, s.ARow(4), k1, k2, k3);
+                var k4 = f(t.add(dt, s.C(4)), Y4);
+                var Y5 = Combine(y, h, s.ARow(5), k1, k2, k3, k4);
+                var k5 = f(t.add(dt, s.C(5)), Y5);
+                var Y6 = Combine(y, h, s.ARow(6), k1, k2, k3, k4, k5);
+                var k6 = f(t.add(dt, s.C(6)), Y6);
+                var Y7 = Combine(y, h, s.ARow(7), k1, k2, k3, k4, k5);
+                var k7 = f(t.add(dt, s.C(7)), Y7);
+                var Y8 = Combine(y, h, s.ARow(8), k1, k2, k3, k4, k5, k7);
+                var k8 = f(t.add(dt, s.C(8)), Y8);
 
-                var y1 = Combine(y, s.BRow(), hk1, hk3, hk4, hk5, hk7, hk8); // b2 = b6 = 0: skipped
-                var error = ErrorEstimate(s.ERow(), hk1, hk3, hk4, hk5, hk6, hk7, hk8); // e2 = 0: skipped
+                var y1 = Combine(y, h, s.BRow(), k1, k3, k4, k5, k7, k8); // b2 = b6 = 0: skipped
+                var error = ErrorEstimate(h, s.ERow(), k1, k3, k4, k5, k6, k7, k8); // e2 = 0: skipped
 
                 return new global::NeuralOde.Stepping.RungeKuttaStep(
                     y1.MoveToOuterDisposeScope(),
                     error.MoveToOuterDisposeScope(),
                     endSlope: null,
-                    scaledStages:
+                    dt,
+                    slopes:
                     [
-                        hk1.MoveToOuterDisposeScope(),
-                        hk2.MoveToOuterDisposeScope(),
-                        hk3.MoveToOuterDisposeScope(),
-                        hk4.MoveToOuterDisposeScope(),
-                        hk5.MoveToOuterDisposeScope(),
-                        hk6.MoveToOuterDisposeScope(),
-                        hk7.MoveToOuterDisposeScope(),
-                        hk8.MoveToOuterDisposeScope(),
+                        k1,
+                        k2.MoveToOuterDisposeScope(),
+                        k3.MoveToOuterDisposeScope(),
+                        k4.MoveToOuterDisposeScope(),
+                        k5.MoveToOuterDisposeScope(),
+                        k6.MoveToOuterDisposeScope(),
+                        k7.MoveToOuterDisposeScope(),
+                        k8.MoveToOuterDisposeScope(),
                     ],
                     stageStates:
                     [
@@ -216,31 +216,31 @@ namespace NeuralOde.Tableaux
                 var th6 = th5.mul(th);
                 var h = PerRow(dt, y);
 
-                // bᵢ(θ) per row, for each stage with a nonzero polynomial.
+                // h·bᵢ(θ) per row, for each stage with a nonzero polynomial.
                 var b1 = th.add(th2, s.D(1, 2)).add_(th3, s.D(1, 3))
-                    .add_(th4, s.D(1, 4)).add_(th5, s.D(1, 5)).add_(th6, s.D(1, 6));
+                    .add_(th4, s.D(1, 4)).add_(th5, s.D(1, 5)).add_(th6, s.D(1, 6)).mul_(h);
                 var b3 = th2.mul(s.D(3, 2)).add_(th3, s.D(3, 3)).add_(th4, s.D(3, 4))
-                    .add_(th5, s.D(3, 5)).add_(th6, s.D(3, 6));
+                    .add_(th5, s.D(3, 5)).add_(th6, s.D(3, 6)).mul_(h);
                 var b4 = th2.mul(s.D(4, 2)).add_(th3, s.D(4, 3)).add_(th4, s.D(4, 4))
-                    .add_(th5, s.D(4, 5)).add_(th6, s.D(4, 6));
+                    .add_(th5, s.D(4, 5)).add_(th6, s.D(4, 6)).mul_(h);
                 var b5 = th2.mul(s.D(5, 2)).add_(th3, s.D(5, 3)).add_(th4, s.D(5, 4))
-                    .add_(th5, s.D(5, 5)).add_(th6, s.D(5, 6));
+                    .add_(th5, s.D(5, 5)).add_(th6, s.D(5, 6)).mul_(h);
                 var b6 = th2.mul(s.D(6, 2)).add_(th3, s.D(6, 3)).add_(th4, s.D(6, 4))
-                    .add_(th5, s.D(6, 5)).add_(th6, s.D(6, 6));
+                    .add_(th5, s.D(6, 5)).add_(th6, s.D(6, 6)).mul_(h);
                 var b7 = th2.mul(s.D(7, 2)).add_(th3, s.D(7, 3)).add_(th4, s.D(7, 4))
-                    .add_(th5, s.D(7, 5)).add_(th6, s.D(7, 6));
+                    .add_(th5, s.D(7, 5)).add_(th6, s.D(7, 6)).mul_(h);
                 var b8 = th3.mul(s.D(8, 3)).add_(th4, s.D(8, 4)).add_(th5, s.D(8, 5))
-                    .add_(th6, s.D(8, 6));
+                    .add_(th6, s.D(8, 6)).mul_(h);
                 var b9 = th3.mul(s.D(9, 3)).add_(th4, s.D(9, 4)).add_(th5, s.D(9, 5)).mul_(h);
 
                 var result = y
-                    .addcmul(step.ScaledStages[0], b1, s.One)
-                    .addcmul_(step.ScaledStages[2], b3, s.One)
-                    .addcmul_(step.ScaledStages[3], b4, s.One)
-                    .addcmul_(step.ScaledStages[4], b5, s.One)
-                    .addcmul_(step.ScaledStages[5], b6, s.One)
-                    .addcmul_(step.ScaledStages[6], b7, s.One)
-                    .addcmul_(step.ScaledStages[7], b8, s.One)
+                    .addcmul(step.Slopes[0], b1, s.One)
+                    .addcmul_(step.Slopes[2], b3, s.One)
+                    .addcmul_(step.Slopes[3], b4, s.One)
+                    .addcmul_(step.Slopes[4], b5, s.One)
+                    .addcmul_(step.Slopes[5], b6, s.One)
+                    .addcmul_(step.Slopes[6], b7, s.One)
+                    .addcmul_(step.Slopes[7], b8, s.One)
                     .addcmul_(endSlope, b9, s.One);
                 return result.MoveToOuterDisposeScope();
             }
