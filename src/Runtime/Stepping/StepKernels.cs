@@ -173,7 +173,8 @@ public static class StepKernels
     }
 
     // result = start + scale·(partial + w₁x₁ + … + w_count·x_count) (partial and start may be empty), the sum left to
-    // right. The scale holds one value per row (each row's elements contiguous) or one per element.
+    // right. The scale holds one value per row (each row's elements contiguous: the vector lanes start at the row's
+    // first element and its tail is scalar) or one per element (the whole span is one run).
     private static void ScaledPass<T>(ReadOnlySpan<T> partial, in PassTerms<T> p, ReadOnlySpan<T> scales, ReadOnlySpan<T> start, Span<T> result)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
@@ -183,84 +184,73 @@ public static class StepKernels
             return;
         }
 
-        if (scales.Length == n)
-        {
-            ScaledRange(partial, in p, scales, start, result, 0, n);
-            return;
-        }
-
-        var perRow = scales.Length == 0 ? 0 : n / scales.Length;
-        for (var row = 0; row < scales.Length; row++)
-        {
-            ScaledRange(partial, in p, scales.Slice(row, 1), start, result, row * perRow, perRow);
-        }
-    }
-
-    // ScaledPass over elements [offset, offset + length), with one scale for all of them (scales of length 1) or one each.
-    private static void ScaledRange<T>(ReadOnlySpan<T> partial, in PassTerms<T> p, ReadOnlySpan<T> scales, ReadOnlySpan<T> start, Span<T> result, int offset, int length)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
+        var perElement = scales.Length == n;
+        var runs = perElement ? 1 : scales.Length;
+        var runLength = n / runs;
         var lanes = Vector<T>.Count;
         var count = p.Count;
         var hasPartial = !partial.IsEmpty;
         var hasStart = !start.IsEmpty;
-        var perElement = scales.Length != 1;
-        var rowScale = perElement ? Vector<T>.Zero : new Vector<T>(scales[0]);
         var (v1, v2, v3, v4) = (new Vector<T>(p.W1), new Vector<T>(p.W2), new Vector<T>(p.W3), new Vector<T>(p.W4));
         var (v5, v6, v7, v8) = (new Vector<T>(p.W5), new Vector<T>(p.W6), new Vector<T>(p.W7), new Vector<T>(p.W8));
-        var end = offset + length;
-        var k = offset;
-        for (; k + lanes <= end; k += lanes)
+        for (var run = 0; run < runs; run++)
         {
-            var acc = v1 * new Vector<T>(p.X1.Slice(k, lanes));
-            acc = hasPartial ? new Vector<T>(partial.Slice(k, lanes)) + acc : acc;
-            if (count > 1)
+            var runScale = perElement ? T.Zero : scales[run];
+            var runScaleV = new Vector<T>(runScale);
+            var k = run * runLength;
+            var end = k + runLength;
+            for (; k + lanes <= end; k += lanes)
             {
-                acc += v2 * new Vector<T>(p.X2.Slice(k, lanes));
-                if (count > 2)
+                var acc = v1 * new Vector<T>(p.X1.Slice(k, lanes));
+                acc = hasPartial ? new Vector<T>(partial.Slice(k, lanes)) + acc : acc;
+                if (count > 1)
                 {
-                    acc += v3 * new Vector<T>(p.X3.Slice(k, lanes));
-                    if (count > 3)
+                    acc += v2 * new Vector<T>(p.X2.Slice(k, lanes));
+                    if (count > 2)
                     {
-                        acc += v4 * new Vector<T>(p.X4.Slice(k, lanes));
-                        if (count > 4)
+                        acc += v3 * new Vector<T>(p.X3.Slice(k, lanes));
+                        if (count > 3)
                         {
-                            acc += v5 * new Vector<T>(p.X5.Slice(k, lanes));
-                            if (count > 5)
+                            acc += v4 * new Vector<T>(p.X4.Slice(k, lanes));
+                            if (count > 4)
                             {
-                                acc += v6 * new Vector<T>(p.X6.Slice(k, lanes));
-                                if (count > 6)
+                                acc += v5 * new Vector<T>(p.X5.Slice(k, lanes));
+                                if (count > 5)
                                 {
-                                    acc += v7 * new Vector<T>(p.X7.Slice(k, lanes));
-                                    if (count > 7)
+                                    acc += v6 * new Vector<T>(p.X6.Slice(k, lanes));
+                                    if (count > 6)
                                     {
-                                        acc += v8 * new Vector<T>(p.X8.Slice(k, lanes));
+                                        acc += v7 * new Vector<T>(p.X7.Slice(k, lanes));
+                                        if (count > 7)
+                                        {
+                                            acc += v8 * new Vector<T>(p.X8.Slice(k, lanes));
+                                        }
                                     }
                                 }
                             }
                         }
                     }
                 }
+
+                acc = (perElement ? new Vector<T>(scales.Slice(k, lanes)) : runScaleV) * acc;
+                acc = hasStart ? new Vector<T>(start.Slice(k, lanes)) + acc : acc;
+                acc.CopyTo(result.Slice(k, lanes));
             }
 
-            acc = (perElement ? new Vector<T>(scales.Slice(k, lanes)) : rowScale) * acc;
-            acc = hasStart ? new Vector<T>(start.Slice(k, lanes)) + acc : acc;
-            acc.CopyTo(result.Slice(k, lanes));
-        }
-
-        for (; k < end; k++)
-        {
-            var acc = p.W1 * p.X1[k];
-            acc = hasPartial ? partial[k] + acc : acc;
-            acc = count > 1 ? acc + (p.W2 * p.X2[k]) : acc;
-            acc = count > 2 ? acc + (p.W3 * p.X3[k]) : acc;
-            acc = count > 3 ? acc + (p.W4 * p.X4[k]) : acc;
-            acc = count > 4 ? acc + (p.W5 * p.X5[k]) : acc;
-            acc = count > 5 ? acc + (p.W6 * p.X6[k]) : acc;
-            acc = count > 6 ? acc + (p.W7 * p.X7[k]) : acc;
-            acc = count > 7 ? acc + (p.W8 * p.X8[k]) : acc;
-            acc = (perElement ? scales[k] : scales[0]) * acc;
-            result[k] = hasStart ? start[k] + acc : acc;
+            for (; k < end; k++)
+            {
+                var acc = p.W1 * p.X1[k];
+                acc = hasPartial ? partial[k] + acc : acc;
+                acc = count > 1 ? acc + (p.W2 * p.X2[k]) : acc;
+                acc = count > 2 ? acc + (p.W3 * p.X3[k]) : acc;
+                acc = count > 3 ? acc + (p.W4 * p.X4[k]) : acc;
+                acc = count > 4 ? acc + (p.W5 * p.X5[k]) : acc;
+                acc = count > 5 ? acc + (p.W6 * p.X6[k]) : acc;
+                acc = count > 6 ? acc + (p.W7 * p.X7[k]) : acc;
+                acc = count > 7 ? acc + (p.W8 * p.X8[k]) : acc;
+                acc = (perElement ? scales[k] : runScale) * acc;
+                result[k] = hasStart ? start[k] + acc : acc;
+            }
         }
     }
 
