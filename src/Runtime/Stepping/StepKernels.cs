@@ -16,6 +16,8 @@ public static class StepKernels
     // The terms of a combination summed in registers per pass over memory (as many as PassTerms<T> holds).
     private const int TermsPerPass = 8;
 
+    private static readonly Scalar One = 1.0.ToScalar();
+
     /// <summary>Reshapes the per-row step <c>[B]</c> to <c>[B, 1, …, 1]</c> so that it broadcasts against a state.</summary>
     /// <param name="dt">The per-row step, <c>[B]</c>.</param>
     /// <param name="y">The state, <c>[B, ...]</c>.</param>
@@ -96,8 +98,7 @@ public static class StepKernels
             sum = sum.add_(terms[j], scalars[j]);
         }
 
-        sum = sum.mul_(scale);
-        return start is null ? sum : sum.add_(start);
+        return start is null ? sum.mul_(scale) : start.addcmul(sum, scale, One);
     }
 
     /// <summary>
