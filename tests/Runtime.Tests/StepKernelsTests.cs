@@ -142,6 +142,24 @@ public sealed class StepKernelsTests
     }
 
     [Fact]
+    public void Combine_OneScaleForAllOrAShapeThatBroadcasts_IsTheTensorsProduct()
+    {
+        // One value for every row (a [1] scale), or a scale per column ([1, D]: neither one per row nor one per element,
+        // so it takes the tensor path's broadcasting): each element gets its own scale.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var generator = new TorchSharp.torch.Generator(9);
+        var y = randn(4, 3, generator: generator);
+        var k = randn(4, 3, generator: generator);
+        var weights = new CombinationWeights([new Coefficient(0.5, "1/2")]);
+        foreach (var scale in new[] { tensor(new[] { 0.25f }), tensor(new[,] { { 1f, -2f, 0.5f } }) })
+        {
+            var result = StepKernels.Combine(y, scale, weights, k);
+            Assert.True(result.allclose(y.add(k.mul(0.5).mul(scale)), rtol: 1e-6, atol: 1e-7), $"scale of shape [{string.Join(", ", scale.shape)}]");
+        }
+    }
+
+    [Fact]
     public void ErrorEstimate_RecordsNoGraph()
     {
         using var scope = NewDisposeScope();

@@ -84,7 +84,7 @@ public static class StepKernels
         }
 
         var first = start ?? terms[0];
-        if (OnHost(first, start, terms) && scale.device_type == DeviceType.CPU && scale.dtype == first.dtype && scale.is_contiguous())
+        if (OnHost(first, start, terms) && ScalesOnHost(scale, first))
         {
             return first.dtype == ScalarType.Float32
                 ? HostCombine<float>(start, scale, weights.Values, terms)
@@ -144,6 +144,19 @@ public static class StepKernels
         }
 
         return true;
+    }
+
+    // Whether a combination's pass can read the scale through its memory: on the CPU, contiguous, in the state's dtype,
+    // and one value for every element, for every row, or for all (any other shape broadcasts as tensor operations).
+    private static bool ScalesOnHost(Tensor scale, Tensor first)
+    {
+        if (scale.device_type != DeviceType.CPU || scale.dtype != first.dtype || !scale.is_contiguous())
+        {
+            return false;
+        }
+
+        var count = scale.numel();
+        return count == 1 || count == first.numel() || (first.dim() > 0 && count == first.size(0));
     }
 
     private static Tensor HostCombine<T>(Tensor? start, Tensor scale, double[] weights, Tensor[] terms)
