@@ -9,7 +9,8 @@
 #   --methods   comma list in torchdiffeq's spelling     default dopri5   (also tsit5, bosh3, adaptive_heun, rk4,
 #               euler, midpoint; each library runs those it has)
 #   --modes     comma list of fwd, bptt, adjoint         default fwd      (gradients: MLP problems only)
-#   --repeats   timed repeats per case and library       default 7        (at least 7 for a number to quote)
+#   --repeats   timed repeats per case and library       default 7        (at least 7 for a number to quote; every
+#               library then applies the anchors' rule: a case whose repeats would take under 0.25 s gets more, at most 30)
 #   --tols      rtol:atol pairs for our adaptive runs    default 1e-3:1e-6,1e-6:1e-9 (the anchors always run both)
 #   --rounds    interleaved rounds; each case's last round is the one summarized, earlier ones are kept in DIR
 #               default 1
@@ -94,7 +95,7 @@ ours() { # ours PROBLEM MODE ROUND
         local pair
         for pair in ${tols//,/ }; do
             dotnet "$dll" bench "${data_args[@]}" -p "$problem" -s "$s" --gradient "${gradient[$mode]}" \
-                --rtol "${pair%%:*}" --atol "${pair##*:}" "${steps[@]}" --repeats "$repeats" --warmup 1 --threads 1 \
+                --rtol "${pair%%:*}" --atol "${pair##*:}" "${steps[@]}" --repeats "$repeats" --anchor-repeats --slow-repeats "$repeats" --warmup 1 --threads 1 \
                 --out "$out/runs/neuralode.$problem.$mode.$method.${pair//:/_}.r$round.json" \
                 > "$out/runs/neuralode.$problem.$mode.$method.${pair//:/_}.r$round.log" 2>&1 \
                 || { echo "  neuralode failed on $problem $mode $method $pair (log in $out/runs)" >&2; return 1; }
@@ -159,7 +160,7 @@ EOF
 
 {
     echo
-    echo "commit $commit · 1 thread · $repeats repeats (median) · load average $load_before (before), $load_after (after)"
+    echo "commit $commit · 1 thread · $repeats repeats asked (fast cases get more, at most 30, by the anchors' rule), median · load average $load_before (before), $load_after (after)"
     echo "cell: median ms, NFE fwd(+bwd), x overhead (median of the pairwise ratios solve/floor)"
     (cd "$anchors" && $python summarize.py "$out/torchdiffeq.json" "$out/torchode.json" "$out/neuralode.json" --threads 1)
 } | tee "$out/summary.txt"

@@ -55,10 +55,16 @@ internal sealed record BenchCase
 /// <param name="repeats">Timed solves (and floor replays); the median is reported. 0 measures only the work and the
 /// errors of the untimed solve (times and overheads are then NaN).</param>
 /// <param name="warmup">Untimed solves before timing; at least one solve always runs untimed.</param>
-internal sealed class BenchRunner(int repeats, int warmup)
+/// <param name="anchorRepeats">Whether the timed repeats follow the anchors' rule (<see cref="AnchorTiming"/>) from the
+/// first solve's time rather than <paramref name="repeats"/> alone.</param>
+/// <param name="slowRepeats">Under the anchors' rule, the most repeats of a slow case.</param>
+internal sealed class BenchRunner(int repeats, int warmup, bool anchorRepeats = false, int slowRepeats = AnchorTiming.SlowRepeats)
 {
     /// <summary>Gets the number of timed repeats.</summary>
     public int Repeats { get; } = repeats >= 0 ? repeats : throw new ArgumentOutOfRangeException(nameof(repeats), "Repeats cannot be negative.");
+
+    /// <summary>Gets whether the timed repeats follow the anchors' rule.</summary>
+    public bool AnchorRepeats { get; } = anchorRepeats;
 
     /// <summary>Gets the number of untimed warm-up solves.</summary>
     public int Warmup { get; } = warmup >= 0 ? warmup : throw new ArgumentOutOfRangeException(nameof(warmup), "Warm-up cannot be negative.");
@@ -110,18 +116,21 @@ internal sealed class BenchRunner(int repeats, int warmup)
             Ode.Solve(benchCase.Scheme, dynamics.F, dynamics.Y0, t0, t1, options).Dispose();
         }
 
+        // Under the anchors' rule the repeats follow from a warm solve's time (the probe's includes compiling the code).
+        var timed = AnchorRepeats && Repeats > 0 ? AnchorTiming.Repeats(Repeats, WarmSolveSeconds(benchCase, dynamics, t0, t1, options), slowRepeats) : Repeats;
+
         // The floor's inputs: the first n rows of the initial state for every batch size the solve used.
         using var floorInputs = new FloorInputs(dynamics, sizes, t0);
-        if (Repeats > 0)
+        if (timed > 0)
         {
             _ = floorInputs.Replay(); // warm the replay path too
         }
 
-        var solveTimes = new double[Repeats];
-        var floorTimes = new double[Repeats];
-        var solveCpu = new double[Repeats];
-        var floorCpu = new double[Repeats];
-        for (var r = 0; r < Repeats; r++)
+        var solveTimes = new double[timed];
+        var floorTimes = new double[timed];
+        var solveCpu = new double[timed];
+        var floorCpu = new double[timed];
+        for (var r = 0; r < timed; r++)
         {
             Collect();
             var cpu = ThreadClock.NowMs();
@@ -182,7 +191,7 @@ internal sealed class BenchRunner(int repeats, int warmup)
             FloorCpuMsMedian = floorCpuMedian,
             OverheadCpu = floorCpuMedian > 0 ? solveCpuMedian / floorCpuMedian : double.NaN,
             CpuIsThreadTime = ThreadClock.IsThreadCpuTime,
-            Repeats = Repeats,
+            Repeats = timed,
             Warmup = Math.Max(1, Warmup),
             LoadAverage1Min = Machine.LoadAverage1Min(),
         };
@@ -271,6 +280,15 @@ internal sealed class BenchRunner(int repeats, int warmup)
         double ErrRelL2,
         double ErrMaxAbs,
         Dictionary<string, long> Statuses);
+
+    // One untimed solve's wall time, in seconds.
+    private static double WarmSolveSeconds(BenchCase benchCase, BenchDynamics dynamics, double t0, double t1, SolverOptions options)
+    {
+        using var scope = NewDisposeScope();
+        var watch = Stopwatch.StartNew();
+        using var solution = Ode.Solve(benchCase.Scheme, dynamics.F, dynamics.Y0, t0, t1, options);
+        return watch.Elapsed.TotalSeconds;
+    }
 
     // The dynamics evaluated alone, call for call with the solve's batch sizes (the first n rows of y0, t = t0).
     private sealed class FloorInputs : IDisposable

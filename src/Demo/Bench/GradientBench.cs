@@ -168,9 +168,12 @@ internal static class GradientBench
     /// <param name="dtype">The dtype to compute in.</param>
     /// <param name="repeats">Timed repeats (the median is reported); 0 measures only the work and the error.</param>
     /// <param name="t1">An end time replacing the problem's, or null.</param>
+    /// <param name="anchorRepeats">Whether the timed repeats follow the anchors' rule (<see cref="AnchorTiming"/>) from
+    /// the first pass's time (forward and backward).</param>
+    /// <param name="slowRepeats">Under the anchors' rule, the most repeats of a slow case.</param>
     /// <returns>The measurements; a forward solve that fails (the block throws <see cref="OdeSolverException"/>)
     /// gives a result whose <see cref="GradientResult.Failure"/> says why.</returns>
-    public static GradientResult Run(BenchProblem problem, RungeKuttaScheme scheme, GradientMode mode, SolverOptions options, ScalarType dtype, int repeats, double? t1 = null)
+    public static GradientResult Run(BenchProblem problem, RungeKuttaScheme scheme, GradientMode mode, SolverOptions options, ScalarType dtype, int repeats, double? t1 = null, bool anchorRepeats = false, int slowRepeats = AnchorTiming.SlowRepeats)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(options);
@@ -196,7 +199,7 @@ internal static class GradientBench
 
         try
         {
-            return Measure(result, problem, block, dynamics, y0, repeats, t1 is null);
+            return Measure(result, problem, block, dynamics, y0, repeats, t1 is null, anchorRepeats ? slowRepeats : null);
         }
         catch (OdeSolverException failure)
         {
@@ -204,12 +207,17 @@ internal static class GradientBench
         }
     }
 
-    private static GradientResult Measure(GradientResult result, BenchProblem problem, OdeBlock block, BenchMlp dynamics, Tensor y0, int repeats, bool compare)
+    private static GradientResult Measure(GradientResult result, BenchProblem problem, OdeBlock block, BenchMlp dynamics, Tensor y0, int repeats, bool compare, int? anchorSlowRepeats)
     {
         // The first pass measures the work, the peak memory and the gradient; the timed passes repeat it.
         GC.Collect();
         var before = ResidentMemory.Reset();
-        var (_, _, _, y, gradients) = Pass(block, dynamics, y0);
+        var (firstForward, firstBackward, _, y, gradients) = Pass(block, dynamics, y0);
+        if (anchorSlowRepeats is int slow)
+        {
+            repeats = AnchorTiming.Repeats(repeats, (firstForward + firstBackward) / 1000, slow);
+        }
+
         var peak = ResidentMemory.PeakMb() - before;
         var forwardNfe = block.LastForward.Calls;
         var backwardNfe = block.LastBackward.Calls;

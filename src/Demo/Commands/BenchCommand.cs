@@ -110,7 +110,7 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
     // Forward solves of every problem with every scheme (and the shared-step baseline with --compare-shared).
     private static List<BenchResult> RunForward(BenchSettings settings, string data, IReadOnlyList<string> problems, List<RungeKuttaScheme> schemes, CancellationToken cancellationToken)
     {
-        var runner = new BenchRunner(settings.Repeats, settings.Warmup);
+        var runner = new BenchRunner(settings.Repeats, settings.Warmup, settings.AnchorRepeats, settings.SlowRepeats);
         var results = new List<BenchResult>();
         foreach (var name in problems)
         {
@@ -172,7 +172,7 @@ internal sealed class BenchCommand(IAnsiConsole console) : Command<BenchSettings
                         GradientBench.Run(problem, scheme, mode, options, dtype, repeats: 0, settings.T1);
                     }
 
-                    var result = GradientBench.Run(problem, scheme, mode, options, dtype, settings.Repeats, settings.T1);
+                    var result = GradientBench.Run(problem, scheme, mode, options, dtype, settings.Repeats, settings.T1, settings.AnchorRepeats, settings.SlowRepeats);
                     Console.Error.WriteLine(result.Failure ?? string.Create(CultureInfo.InvariantCulture, $"{result.ForwardMs:0.#} + {result.BackwardMs:0.#} ms, peak +{result.PeakMemoryMb:0} MB"));
                     results.Add(result);
                 }

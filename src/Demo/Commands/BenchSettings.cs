@@ -73,6 +73,17 @@ internal sealed class BenchSettings : CommandSettings
     [Description("Adaptive solves use one step size for the whole batch (torchdiffeq's mode) instead of one per row: a baseline.")]
     public bool SharedStep { get; set; }
 
+    /// <summary>Gets or sets whether the timed repeats follow the anchors' rule (<c>AnchorTiming</c>).</summary>
+    [CommandOption("--anchor-repeats")]
+    [Description("Time as many repeats per case as the anchors' harness would (bench_common.run_case): a case whose warm run takes over 0.4 s at most --slow-repeats, one whose repeats would take under 0.25 s in all enough to fill it, at most 30.")]
+    public bool AnchorRepeats { get; set; }
+
+    /// <summary>Gets or sets the most repeats of a slow case under <see cref="AnchorRepeats"/>.</summary>
+    [CommandOption("--slow-repeats <N>")]
+    [Description("With --anchor-repeats: the most timed repeats of a case whose warm run takes over 0.4 s (the anchors' option of the same name).")]
+    [DefaultValue(3)]
+    public int SlowRepeats { get; set; } = 3;
+
     /// <summary>Gets or sets whether each per-row case is also run in shared-step mode and compared.</summary>
     [CommandOption("--compare-shared")]
     [Description("Also run every adaptive per-row case with a shared step size and print how many times fewer row evaluations and how much less wall time per-row steps need.")]
@@ -160,6 +171,11 @@ internal sealed class BenchSettings : CommandSettings
         if (FixedSteps is < 1)
         {
             return ValidationResult.Error($"--fixed-steps must be at least 1; got {FixedSteps}.");
+        }
+
+        if (SlowRepeats < 1)
+        {
+            return ValidationResult.Error($"--slow-repeats must be at least 1; got {SlowRepeats}.");
         }
 
         if (Repeats < 1 || Warmup < 0)
