@@ -168,19 +168,15 @@ public static class StepKernels
         ReadOnlySpan<T> first = start is null ? default : MemoryMarshal.Cast<byte, T>(start.bytes);
 
         // Up to eight terms per pass summed in registers; the last pass scales the sum and adds the start. With more
-        // terms, the earlier passes store the partial sum (in T, the bits the registers held) for the next.
+        // terms, the earlier passes store the partial sum (in T, the bits the registers held) for the next: a pass
+        // with the scale 1 (exact) and no start.
+        ReadOnlySpan<T> unit = [T.One];
         for (var j = 0; j < terms.Length; j += TermsPerPass)
         {
             var pass = new PassTerms<T>(terms, weights, j);
             var partial = j == 0 ? default : (ReadOnlySpan<T>)output;
-            if (j + TermsPerPass < terms.Length)
-            {
-                Pass(partial, in pass, output);
-            }
-            else
-            {
-                ScaledPass(partial, in pass, scales, first, output);
-            }
+            var last = j + TermsPerPass >= terms.Length;
+            ScaledPass(partial, in pass, last ? scales : unit, last ? first : default, output);
         }
 
         return result;
@@ -188,7 +184,7 @@ public static class StepKernels
 
     // result = start + scale·(partial + w₁x₁ + … + w_count·x_count) (partial and start may be empty), the sum left to
     // right. The scale holds one value per row (each row's elements contiguous: the vector lanes start at the row's
-    // first element and its tail is scalar) or one per element (the whole span is one run).
+    // first element and its tail is scalar), one for all (one run) or one per element (one run).
     private static void ScaledPass<T>(ReadOnlySpan<T> partial, in PassTerms<T> p, ReadOnlySpan<T> scales, ReadOnlySpan<T> start, Span<T> result)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
@@ -265,69 +261,6 @@ public static class StepKernels
                 acc = (perElement ? scales[k] : runScale) * acc;
                 result[k] = hasStart ? start[k] + acc : acc;
             }
-        }
-    }
-
-    // result = a + w₁x₁ + … + w_count·x_count, left to right (a empty: w₁x₁ + …); result may be a. The term count is
-    // the same for every element, so its tests inside the loop always branch the same way.
-    private static void Pass<T>(ReadOnlySpan<T> a, in PassTerms<T> p, Span<T> result)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        var lanes = Vector<T>.Count;
-        var n = result.Length;
-        var count = p.Count;
-        var hasStart = !a.IsEmpty;
-        var (v1, v2, v3, v4) = (new Vector<T>(p.W1), new Vector<T>(p.W2), new Vector<T>(p.W3), new Vector<T>(p.W4));
-        var (v5, v6, v7, v8) = (new Vector<T>(p.W5), new Vector<T>(p.W6), new Vector<T>(p.W7), new Vector<T>(p.W8));
-        var k = 0;
-        for (; k + lanes <= n; k += lanes)
-        {
-            var acc = v1 * new Vector<T>(p.X1.Slice(k, lanes));
-            acc = hasStart ? new Vector<T>(a.Slice(k, lanes)) + acc : acc;
-            if (count > 1)
-            {
-                acc += v2 * new Vector<T>(p.X2.Slice(k, lanes));
-                if (count > 2)
-                {
-                    acc += v3 * new Vector<T>(p.X3.Slice(k, lanes));
-                    if (count > 3)
-                    {
-                        acc += v4 * new Vector<T>(p.X4.Slice(k, lanes));
-                        if (count > 4)
-                        {
-                            acc += v5 * new Vector<T>(p.X5.Slice(k, lanes));
-                            if (count > 5)
-                            {
-                                acc += v6 * new Vector<T>(p.X6.Slice(k, lanes));
-                                if (count > 6)
-                                {
-                                    acc += v7 * new Vector<T>(p.X7.Slice(k, lanes));
-                                    if (count > 7)
-                                    {
-                                        acc += v8 * new Vector<T>(p.X8.Slice(k, lanes));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-
-            acc.CopyTo(result.Slice(k, lanes));
-        }
-
-        for (; k < n; k++)
-        {
-            var acc = p.W1 * p.X1[k];
-            acc = hasStart ? a[k] + acc : acc;
-            acc = count > 1 ? acc + (p.W2 * p.X2[k]) : acc;
-            acc = count > 2 ? acc + (p.W3 * p.X3[k]) : acc;
-            acc = count > 3 ? acc + (p.W4 * p.X4[k]) : acc;
-            acc = count > 4 ? acc + (p.W5 * p.X5[k]) : acc;
-            acc = count > 5 ? acc + (p.W6 * p.X6[k]) : acc;
-            acc = count > 6 ? acc + (p.W7 * p.X7[k]) : acc;
-            acc = count > 7 ? acc + (p.W8 * p.X8[k]) : acc;
-            result[k] = acc;
         }
     }
 }
