@@ -145,7 +145,8 @@ public sealed class StepKernelsTests
     public void Combine_OneScaleForAllOrAShapeThatBroadcasts_IsTheTensorsProduct()
     {
         // One value for every row (a [1] scale), or a scale per column ([1, D]: neither one per row nor one per element,
-        // so it takes the tensor path's broadcasting): each element gets its own scale.
+        // so it takes the tensor path's broadcasting, also for a square state, where it holds one value per row's worth
+        // of elements): each element gets its own scale.
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var generator = new TorchSharp.torch.Generator(9);
@@ -157,6 +158,11 @@ public sealed class StepKernelsTests
             var result = StepKernels.Combine(y, scale, weights, k);
             Assert.True(result.allclose(y.add(k.mul(0.5).mul(scale)), rtol: 1e-6, atol: 1e-7), $"scale of shape [{string.Join(", ", scale.shape)}]");
         }
+
+        var square = randn(3, 3, generator: generator);
+        var slope = randn(3, 3, generator: generator);
+        var columns = tensor(new[,] { { 1f, -2f, 0.5f } });
+        Assert.True(StepKernels.Combine(square, columns, weights, slope).allclose(square.add(slope.mul(0.5).mul(columns)), rtol: 1e-6, atol: 1e-7), "a [1, 3] scale of a [3, 3] state");
     }
 
     [Fact]

@@ -147,7 +147,9 @@ public static class StepKernels
     }
 
     // Whether a combination's pass can read the scale through its memory: on the CPU, contiguous, in the state's dtype,
-    // and one value for every element, for every row, or for all (any other shape broadcasts as tensor operations).
+    // and of the state's shape (one value per element), [B, 1, …, 1] (one per row) or a single value. Any other shape
+    // broadcasts as tensor operations: a [1, D] scale of a [D, D] state has a value per row's worth of elements, but
+    // per column.
     private static bool ScalesOnHost(Tensor scale, Tensor first)
     {
         if (scale.device_type != DeviceType.CPU || scale.dtype != first.dtype || !scale.is_contiguous())
@@ -155,13 +157,33 @@ public static class StepKernels
             return false;
         }
 
-        var count = scale.numel();
-        return count == 1 || count == first.numel() || (first.dim() > 0 && count == first.size(0));
+        if (scale.numel() == 1)
+        {
+            return true;
+        }
+
+        var rank = first.dim();
+        if (scale.dim() != rank || rank == 0 || scale.size(0) != first.size(0))
+        {
+            return false;
+        }
+
+        var perRow = true;
+        var perElement = true;
+        for (var d = 1; d < rank; d++)
+        {
+            var size = scale.size(d);
+            perRow &= size == 1;
+            perElement &= size == first.size(d);
+        }
+
+        return perRow || perElement;
     }
 
     private static Tensor HostCombine<T>(Tensor? start, Tensor scale, double[] weights, Tensor[] terms)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
+        // empty_like, not empty(shape): reading a shape allocates an array through a callback from native code.
         var result = empty_like(start ?? terms[0]);
         var output = MemoryMarshal.Cast<byte, T>(result.bytes);
         var scales = MemoryMarshal.Cast<byte, T>(scale.bytes);
