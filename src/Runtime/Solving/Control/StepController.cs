@@ -210,7 +210,7 @@ internal sealed class StepController
         var probeState = empty(y.shape, dtype: y.dtype);
         var yp = MemoryMarshal.Cast<byte, T>(probeState.bytes);
 
-        // 1 / (|y|·rtol + atol) per element, computed once: d0, d1 and d2 all divide by it.
+        // 1 / (|y|·rtol + atol) per element, computed once: d0, d1 and d2 all multiply by it.
         var inverseScales = ArrayPool<T>.Shared.Rent(ys.Length);
         var inverse = inverseScales.AsSpan(0, ys.Length);
         for (var i = 0; i < width; i++)
